@@ -1,0 +1,227 @@
+"""Bulk upserts: the one place rows are written by the hundred thousand.
+
+Both dialects run the same plan per chunk, inside the caller's transaction (so an
+ingest is atomic), and all heavy lifting happens in the database engine, not in
+Python, so a producer thread can parse the next chunk meanwhile:
+
+1. load the chunk into per-connection staging tables (``executemany`` into temp
+   tables on SQLite, ``COPY`` on PostgreSQL): no index, no constraint;
+2. create missing source and tag names with ``INSERT … SELECT DISTINCT``;
+3. insert new indicators with ``ON CONFLICT DO NOTHING`` — the row count is the
+   number of new indicators — then refresh first/last seen of the ones that
+   existed with one ``UPDATE … FROM`` limited to keys below the chunk's start;
+4. merge observations (``ON CONFLICT DO UPDATE``) and tag links (``DO NOTHING``),
+   resolving uuids and names to keys with joins.
+
+Callers hand in chunks de-duplicated on (indicator, source) for observations,
+since PostgreSQL refuses to update one row twice in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+__all__ = ["BulkWriter", "IndicatorRow", "ObservationRow", "TagRow", "bulk_writer", "ensure_names"]
+
+#: (id, type, value, first_seen, last_seen)
+IndicatorRow = tuple[str, str, str, int, int]
+#: (indicator id, source name, confidence, tlp, first_seen, last_seen, notes, attributes JSON)
+ObservationRow = tuple[str, str, int | None, str | None, int, int, str | None, str | None]
+#: (indicator id, tag name)
+TagRow = tuple[str, str]
+
+_STAGING = {
+    "_st_ind": "id TEXT, type TEXT, value TEXT, first_seen BIGINT, last_seen BIGINT",
+    "_st_obs": (
+        "id TEXT, source TEXT, confidence SMALLINT, tlp TEXT, "
+        "first_seen BIGINT, last_seen BIGINT, notes TEXT, attributes TEXT"
+    ),
+    "_st_tag": "id TEXT, tag TEXT",
+}
+
+_NEW_SOURCES = (
+    "INSERT INTO source (name, created_at) SELECT DISTINCT source, {now} FROM _st_obs WHERE true "
+    "ON CONFLICT (name) DO NOTHING"
+)
+_NEW_TAGS = (
+    "INSERT INTO tag (name, created_at) SELECT DISTINCT tag, {now} FROM _st_tag WHERE true "
+    "ON CONFLICT (name) DO NOTHING"
+)
+_MAX_PK = "SELECT COALESCE(MAX(pk), 0) FROM indicator"
+_INSERT_INDICATORS = (
+    "INSERT INTO indicator (id, type, value, first_seen, last_seen, created_at, updated_at) "
+    "SELECT id, type, value, first_seen, last_seen, {now}, {now} FROM _st_ind WHERE true "
+    "ON CONFLICT (id) DO NOTHING"
+)
+_REFRESH_INDICATORS = """
+UPDATE indicator SET
+  first_seen = {least}(indicator.first_seen, s.first_seen),
+  last_seen = {greatest}(indicator.last_seen, s.last_seen),
+  updated_at = {now}
+FROM _st_ind s WHERE indicator.id = s.id AND indicator.pk <= {{max_pk}}
+"""
+_MERGE_OBSERVATIONS = """
+INSERT INTO observation (indicator_pk, enclave_id, source_id, confidence, tlp, first_seen,
+                         last_seen, times_reported, notes, attributes, created_at, updated_at)
+SELECT i.pk, {enclave}, src.id, s.confidence, s.tlp, s.first_seen, s.last_seen, 1, s.notes,
+       {attrs_in}, {now}, {now}
+FROM _st_obs s JOIN indicator i ON i.id = s.id JOIN source src ON src.name = s.source
+WHERE true
+ON CONFLICT (indicator_pk, enclave_id, source_id) DO UPDATE SET
+  confidence = COALESCE(excluded.confidence, observation.confidence),
+  tlp = COALESCE(excluded.tlp, observation.tlp),
+  first_seen = {least}(observation.first_seen, excluded.first_seen),
+  last_seen = {greatest}(observation.last_seen, excluded.last_seen),
+  times_reported = observation.times_reported + 1,
+  notes = COALESCE(excluded.notes, observation.notes),
+  attributes = CASE
+    WHEN excluded.attributes IS NULL THEN observation.attributes
+    WHEN observation.attributes IS NULL THEN excluded.attributes
+    ELSE {merge_attrs} END,
+  updated_at = excluded.updated_at
+"""
+_MERGE_TAGS = """
+INSERT INTO indicator_tag (indicator_pk, enclave_id, tag_id, created_at)
+SELECT i.pk, {enclave}, t.id, {now}
+FROM _st_tag s JOIN indicator i ON i.id = s.id JOIN tag t ON t.name = s.tag
+WHERE true
+ON CONFLICT (indicator_pk, enclave_id, tag_id) DO NOTHING
+"""
+
+
+class BulkWriter(Protocol):
+    """Writes chunks for one enclave inside the caller's transaction."""
+
+    def write_chunk(
+        self,
+        indicators: Sequence[IndicatorRow],
+        observations: Sequence[ObservationRow],
+        tags: Sequence[TagRow],
+    ) -> int:
+        """Upsert one chunk; return how many of ``indicators`` were new."""
+        ...
+
+
+class _Writer:
+    least = "min"
+    greatest = "max"
+    merge_attrs = "json_patch(observation.attributes, excluded.attributes)"
+    attrs_in = "s.attributes"
+
+    def __init__(self, conn: Connection, enclave_id: int, now: int) -> None:
+        self.dbapi: Any = conn.connection.driver_connection
+        fmt = {
+            "now": int(now),
+            "enclave": int(enclave_id),
+            "least": self.least,
+            "greatest": self.greatest,
+            "merge_attrs": self.merge_attrs,
+            "attrs_in": self.attrs_in,
+        }
+        self.sql = [s.format(**fmt) for s in (_NEW_SOURCES, _NEW_TAGS, _INSERT_INDICATORS)]
+        self.sql_refresh = _REFRESH_INDICATORS.format(**fmt)
+        self.sql_observations = _MERGE_OBSERVATIONS.format(**fmt)
+        self.sql_tags = _MERGE_TAGS.format(**fmt)
+        cur = self.dbapi.cursor()
+        try:
+            self._create_staging(cur)
+        finally:
+            cur.close()
+
+    def _create_staging(self, cur: Any) -> None:
+        for name, cols in _STAGING.items():
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols})")
+        self._clear(cur)
+
+    def _clear(self, cur: Any) -> None:
+        for name in _STAGING:
+            cur.execute(f"DELETE FROM {name}")
+
+    def _stage(self, cur: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        marks = ", ".join(["?"] * len(rows[0]))
+        cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+    def write_chunk(
+        self,
+        indicators: Sequence[IndicatorRow],
+        observations: Sequence[ObservationRow],
+        tags: Sequence[TagRow],
+    ) -> int:
+        if not indicators:
+            return 0
+        cur = self.dbapi.cursor()
+        try:
+            self._stage(cur, "_st_ind", indicators)
+            if observations:
+                self._stage(cur, "_st_obs", observations)
+                cur.execute(self.sql[0])
+            if tags:
+                self._stage(cur, "_st_tag", tags)
+                cur.execute(self.sql[1])
+            cur.execute(_MAX_PK)
+            max_pk = int(cur.fetchone()[0])
+            cur.execute(self.sql[2])
+            new = int(cur.rowcount)
+            if new < len(indicators):
+                cur.execute(self.sql_refresh.format(max_pk=max_pk))
+            if observations:
+                cur.execute(self.sql_observations)
+            if tags:
+                cur.execute(self.sql_tags)
+            self._clear(cur)
+            return new
+        finally:
+            cur.close()
+
+
+class _PostgresWriter(_Writer):
+    least = "LEAST"
+    greatest = "GREATEST"
+    merge_attrs = "observation.attributes || excluded.attributes"
+    attrs_in = "s.attributes::jsonb"
+
+    def _create_staging(self, cur: Any) -> None:
+        for name, cols in _STAGING.items():
+            # ON COMMIT DROP: staging never outlives the ingest transaction.
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DROP")
+        self._clear(cur)
+
+    def _clear(self, cur: Any) -> None:
+        # TRUNCATE, not DELETE: no dead tuples piling up over a long ingest.
+        cur.execute("TRUNCATE " + ", ".join(_STAGING))
+
+    def _stage(self, cur: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def bulk_writer(conn: Connection, enclave_id: int, now: int) -> BulkWriter:
+    """The bulk writer for ``conn``'s dialect."""
+    if conn.dialect.name == "postgresql":
+        return _PostgresWriter(conn, enclave_id, now)
+    return _Writer(conn, enclave_id, now)
+
+
+def ensure_names(
+    conn: Connection, table: sa.Table, names: Iterable[str], now: int
+) -> dict[str, int]:
+    """Return ``{name: id}`` for ``names`` in a name-keyed table (enclave, source, tag), creating missing rows."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    insert: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["name"])
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), 500):
+        part = wanted[i : i + 500]
+        conn.execute(stmt, [{"name": n, "created_at": now} for n in part])
+        rows = conn.execute(sa.select(table.c.name, table.c.id).where(table.c.name.in_(part)))
+        out.update({name: int(ident) for name, ident in rows})
+    return out

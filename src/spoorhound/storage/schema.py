@@ -1,0 +1,279 @@
+"""The IOC-centric schema (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
+
+Design choices (see docs/architecture.md):
+
+* ``indicator.id`` is the deterministic uuid5 of (type, canonical value), so the
+  same indicator has the same id in every installation and export. Inside the
+  database, tables refer to indicators by the integer ``indicator.pk``: 8-byte
+  keys instead of 36-character ones, and new indicators get increasing keys, so a
+  bulk ingest appends to the child tables instead of inserting at random.
+* Times are UTC epoch seconds in BIGINT columns: identical semantics on both
+  dialects, cheap to compare and index, and trivial for relative queries
+  (``last_seen > -7d``).
+* ``observation`` holds one row per (indicator, enclave, source): that source's
+  context for the indicator inside that enclave. Tags are attached per enclave.
+* Correlation is a lookup by value, never a stored pair table.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+__all__ = [
+    "audit",
+    "enclave",
+    "enrichment",
+    "indicator",
+    "indicator_tag",
+    "job",
+    "job_error",
+    "metadata",
+    "observation",
+    "relationship",
+    "report",
+    "report_indicator",
+    "sighting",
+    "source",
+    "tag",
+]
+
+# Naming convention so Alembic migrations get stable constraint names on both dialects.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+#: JSON documents: TEXT on SQLite, JSONB on PostgreSQL (indexable, mergeable with ``||``).
+JSONDoc = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+Epoch = sa.BigInteger
+UUIDText = sa.String(36)
+#: 64-bit surrogate key; INTEGER on SQLite so it is the rowid.
+BigKey = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+enclave = sa.Table(
+    "enclave",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("created_at", Epoch, nullable=False),
+)
+
+source = sa.Table(
+    "source",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    # TruSTAR-style 1 (unreliable) .. 5 (fully trusted); used by scoring.
+    sa.Column("reliability", sa.SmallInteger, nullable=False, server_default="3"),
+    sa.Column("created_at", Epoch, nullable=False),
+)
+
+tag = sa.Table(
+    "tag",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", Epoch, nullable=False),
+)
+
+indicator = sa.Table(
+    "indicator",
+    metadata,
+    sa.Column("pk", BigKey, primary_key=True, autoincrement=True),
+    sa.Column("id", UUIDText, nullable=False, unique=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("first_seen", Epoch, nullable=False),
+    sa.Column("last_seen", Epoch, nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.Column("updated_at", Epoch, nullable=False),
+    sa.Column("score", sa.SmallInteger, nullable=True),
+    sa.Column("risk", sa.String(16), nullable=True),
+    sa.Column("safelisted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Lookup by value (any type) and prefix search; exact lookup by (type, value) uses the id.
+    sa.Index("ix_indicator_value", "value"),
+)
+
+observation = sa.Table(
+    "observation",
+    metadata,
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("source.id"), nullable=False),
+    sa.Column("confidence", sa.SmallInteger, nullable=True),
+    sa.Column("tlp", sa.String(16), nullable=True),
+    sa.Column("first_seen", Epoch, nullable=False),
+    sa.Column("last_seen", Epoch, nullable=False),
+    sa.Column("times_reported", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("attributes", JSONDoc, nullable=True),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.Column("updated_at", Epoch, nullable=False),
+    sa.PrimaryKeyConstraint("indicator_pk", "enclave_id", "source_id"),
+    sa.Index("ix_observation_enclave_id", "enclave_id"),
+)
+
+indicator_tag = sa.Table(
+    "indicator_tag",
+    metadata,
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("tag_id", sa.Integer, sa.ForeignKey("tag.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.PrimaryKeyConstraint("indicator_pk", "enclave_id", "tag_id"),
+    # Mass export by tag walks this index.
+    sa.Index("ix_indicator_tag_tag_id", "tag_id", "enclave_id"),
+)
+
+report = sa.Table(
+    "report",
+    metadata,
+    sa.Column("id", UUIDText, primary_key=True),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("source.id"), nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("tlp", sa.String(16), nullable=True),
+    sa.Column("created_at", Epoch, nullable=False),
+)
+
+report_indicator = sa.Table(
+    "report_indicator",
+    metadata,
+    sa.Column(
+        "report_id", UUIDText, sa.ForeignKey("report.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("occurrences", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("context", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("report_id", "indicator_pk"),
+    sa.Index("ix_report_indicator_indicator_pk", "indicator_pk"),
+)
+
+enrichment = sa.Table(
+    "enrichment",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("fetched_at", Epoch, nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=True),
+    sa.Column("score", sa.SmallInteger, nullable=True),
+    sa.Column("payload", JSONDoc, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_enrichment_indicator_pk", "indicator_pk", "provider", "fetched_at"),
+)
+
+relationship = sa.Table(
+    "relationship",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("src_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("dst_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("provenance", sa.String(200), nullable=True),
+    sa.Column("first_seen", Epoch, nullable=False),
+    sa.Column("last_seen", Epoch, nullable=False),
+    sa.UniqueConstraint("src_pk", "dst_pk", "type", "enclave_id"),
+    sa.Index("ix_relationship_dst_pk", "dst_pk"),
+)
+
+sighting = sa.Table(
+    "sighting",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("seen_at", Epoch, nullable=False),
+    sa.Column("location", sa.Text, nullable=True),
+    sa.Column("count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("details", JSONDoc, nullable=True),
+    sa.Index("ix_sighting_indicator_pk", "indicator_pk", "seen_at"),
+)
+
+job = sa.Table(
+    "job",
+    metadata,
+    sa.Column("id", UUIDText, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.Column("started_at", Epoch, nullable=True),
+    sa.Column("finished_at", Epoch, nullable=True),
+    sa.Column("params", JSONDoc, nullable=True),
+    sa.Column("result", JSONDoc, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+job_error = sa.Table(
+    "job_error",
+    metadata,
+    sa.Column("job_id", UUIDText, sa.ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "rejected" | "skipped"
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("job_id", "seq"),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", Epoch, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.Text, nullable=True),
+    sa.Column("details", JSONDoc, nullable=True),
+)
