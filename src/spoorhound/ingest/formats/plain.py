@@ -1,0 +1,41 @@
+"""Plain lists: one indicator per line, as blocklists and maltrail trails are written.
+
+Blank lines and lines starting with ``#`` or ``//`` are comments, not rows. A
+`` # comment`` after the value (whitespace before the ``#``, so a URL fragment such
+as ``/x#y`` is not cut) goes to ``notes``. Values are not checked here: type
+detection and canonical forms are the ingest service's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from spoorhound.ingest.formats.options import ReadOptions
+from spoorhound.ingest.records import RawRecord, ReaderItem, Rejection
+from spoorhound.ingest.source import iter_lines
+
+__all__ = ["read"]
+
+_INLINE_COMMENT = re.compile(r"\s#\s*")
+
+
+def read(stream: BinaryIO, options: ReadOptions) -> Iterator[ReaderItem]:
+    """Yield one :class:`RawRecord` per non-comment line of ``stream``."""
+    default_type = options.default_type
+    for item in iter_lines(stream, encoding=options.encoding, name=options.label()):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        line, text = item
+        value = text.strip()
+        if not value or value[0] == "#" or value.startswith("//"):
+            continue
+        notes = None
+        if "#" in value:
+            m = _INLINE_COMMENT.search(value)
+            if m is not None:
+                notes = value[m.end() :].strip() or None
+                value = value[: m.start()].rstrip()
+        yield RawRecord(line, value, default_type, notes=notes)
