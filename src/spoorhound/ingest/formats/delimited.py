@@ -27,7 +27,7 @@ __all__ = ["read", "read_csv", "read_tsv"]
 _CANDIDATES = (",", "\t", ";", "|")
 # Fields can be large (a long description); the csv default of 128 KiB is too small
 # for some feeds, and iter_lines already bounds each line.
-csv.field_size_limit(1 << 24)
+_FIELD_LIMIT = 1 << 24
 
 
 class _Feed:
@@ -64,6 +64,9 @@ def read(
     stream: BinaryIO, options: ReadOptions, delimiter: str | None = None
 ) -> Iterator[ReaderItem]:
     """Yield a record, rejection or skip per data row of a delimited file."""
+    # Process-wide csv setting, raised (never lowered) on use rather than at import.
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        csv.field_size_limit(_FIELD_LIMIT)
     items = iter_lines(stream, encoding=options.encoding, name=options.label())
     # Find the header: the first non-comment line; keep the last comment before it.
     last_comment: str | None = None
