@@ -458,7 +458,8 @@ def canon_regkey(s: str) -> str | Fail:
         s = s[m.end() :]
     if _CONTROL_RE.search(s):
         return Fail("contains control characters")
-    s = _MULTI_BACKSLASH_RE.sub("\\\\", s).rstrip("\\")
+    # Trailing separators and blanks are dropped together so the result is stable.
+    s = _MULTI_BACKSLASH_RE.sub("\\\\", s).rstrip("\\ \t")
     if s[:10].upper() == "\\REGISTRY\\":
         first, _, rest = s[10:].partition("\\")
         hive = _KERNEL_HIVES.get(first.upper())

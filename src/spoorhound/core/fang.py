@@ -67,7 +67,7 @@ _FANG_RE = re.compile(
 
 # Cheap pre-scan: if none of these occur, no alternative above can match.
 _TRIGGER_RE = re.compile(
-    r"[\[\(\{<\\]|[hH][xX*tT][xX*]|[fF][xX][pP]|[ ](?:dot|DOT|at|AT|@)[ ]|:[ ]|[ ]:"
+    r"[\[\]\(\{<\\]|[hH](?:[xX*]|[tT][xX])|[fF][xX][pP]|[ ](?:dot|DOT|at|AT|@)[ ]|:[ ]|[ ]:|//[ ]"
 )
 
 _LABEL_RE = re.compile(r"[A-Za-z0-9-]{1,63}")

@@ -416,9 +416,9 @@ def _detect_colon(s: str, c0: str) -> Detected | None:
 
 
 def _detect_dotted(s: str) -> Detected | None:
-    dot = s.rfind(".")
-    ext = s[dot + 1 :].lower()
-    if ext in FILE_EXTENSION_TLDS and s.count(".") == 1:
+    base = s[:-1] if s[-1] == "." else s
+    ext = base[base.rfind(".") + 1 :].lower()
+    if ext in FILE_EXTENSION_TLDS and base.count(".") == 1:
         return _ok(_T.FILENAME, canon_filename(s))
     r = canon_hostname(s)
     if not isinstance(r, Fail):
