@@ -4,8 +4,8 @@ Both dialects run the same plan per chunk, inside the caller's transaction (so a
 ingest is atomic), and all heavy lifting happens in the database engine, not in
 Python, so a producer thread can parse the next chunk meanwhile:
 
-1. load the chunk into per-connection staging tables (``executemany`` into temp
-   tables on SQLite, ``COPY`` on PostgreSQL): no index, no constraint;
+1. load the chunk into per-connection staging tables (one JSON array expanded by
+   ``json_each`` on SQLite, ``COPY`` on PostgreSQL): no index, no constraint;
 2. create missing source and tag names with ``INSERT … SELECT DISTINCT``;
 3. insert new indicators with ``ON CONFLICT DO NOTHING`` — the row count is the
    number of new indicators — then refresh first/last seen of the ones that
@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -116,6 +117,7 @@ class _Writer:
 
     def __init__(self, conn: Connection, enclave_id: int, now: int) -> None:
         self.dbapi: Any = conn.connection.driver_connection
+        assert self.dbapi is not None
         fmt = {
             "now": int(now),
             "enclave": int(enclave_id),
@@ -143,9 +145,12 @@ class _Writer:
         for name in _STAGING:
             cur.execute(f"DELETE FROM {name}")
 
-    def _stage(self, cur: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        marks = ", ".join(["?"] * len(rows[0]))
-        cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    def _stage(self, cur: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        # One statement expanding a JSON array inside SQLite: ~2x faster than
+        # executemany, and the GIL is released for the whole statement instead of
+        # being re-taken after every row (which stalls against the parsing thread).
+        cols = ", ".join(f"value->>{i}" for i in range(len(rows[0])))
+        cur.execute(f"INSERT INTO {table} SELECT {cols} FROM json_each(?)", (orjson.dumps(rows),))
 
     def write_chunk(
         self,
@@ -196,7 +201,7 @@ class _PostgresWriter(_Writer):
         # TRUNCATE, not DELETE: no dead tuples piling up over a long ingest.
         cur.execute("TRUNCATE " + ", ".join(_STAGING))
 
-    def _stage(self, cur: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    def _stage(self, cur: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
         with cur.copy(f"COPY {table} FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

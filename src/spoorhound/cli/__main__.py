@@ -1,0 +1,5 @@
+"""``python -m spoorhound.cli``."""
+
+from spoorhound.cli.main import main
+
+main()

@@ -1,0 +1,534 @@
+"""The ``spoorhound`` command: a thin layer over the services.
+
+Commands never touch SQL; they parse options, call a service and render the
+result as a table (default), ``--json`` or ``--csv``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from spoorhound import __version__
+from spoorhound.cli.output import emit, emit_json, fmt_time
+from spoorhound.config import Settings
+from spoorhound.core.context import parse_confidence, parse_tlp
+from spoorhound.core.indicators import UnknownType
+from spoorhound.core.timespec import parse_since
+from spoorhound.ingest.formats import READERS
+from spoorhound.services import enclaves as enclave_service
+from spoorhound.services import indicators as indicator_service
+from spoorhound.services.ingest import IngestOptions, ingest
+from spoorhound.services.jobs import now
+from spoorhound.storage.engine import Store
+
+__all__ = ["cli", "main"]
+
+err = Console(stderr=True)
+
+
+class State:
+    """Per-invocation state: settings now, the store when a command needs it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    def store(self, *, initialise: bool = False) -> Store:
+        """The store, checked to be at the schema this code expects."""
+        if self._store is None:
+            store = Store(self.settings.database_url)
+            if initialise:
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+                store.upgrade()
+            else:
+                current, head = store.current_revision(), store.head_revision()
+                if current is None:
+                    raise click.ClickException(
+                        f"no Spoorhound database at {self.settings.database_url}: run `spoorhound init` first"
+                    )
+                if current != head:
+                    raise click.ClickException(
+                        f"the database schema is at {current}, this version needs {head}: "
+                        "run `spoorhound db upgrade`"
+                    )
+            self._store = store
+        return self._store
+
+
+def output_options(f: Any) -> Any:
+    """``--json`` / ``--csv`` flags shared by every listing command."""
+    f = click.option("--csv", "fmt", flag_value="csv", help="Output CSV.")(f)
+    f = click.option("--json", "fmt", flag_value="json", help="Output JSON.")(f)
+    return f
+
+
+def _state(ctx: click.Context) -> State:
+    obj = ctx.find_object(State)
+    assert obj is not None
+    return obj
+
+
+def _valid(fn: Any, value: Any, what: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return fn(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=what) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spoorhound")
+@click.option(
+    "--data-dir",
+    envvar="SPOORHOUND_DATA_DIR",
+    type=click.Path(file_okay=False),
+    help="Data directory (default ~/.local/share/spoorhound; env SPOORHOUND_DATA_DIR).",
+)
+@click.option(
+    "--database-url",
+    envvar="SPOORHOUND_DATABASE_URL",
+    help="Database URL; default: SQLite in the data directory. postgresql://… for PostgreSQL.",
+)
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, database_url: str | None) -> None:
+    """Spoorhound: ingest, search and share indicators of compromise."""
+    ctx.obj = State(Settings.build(data_dir, database_url))
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the data directory and database (idempotent) with a `default` enclave."""
+    state = _state(ctx)
+    store = state.store(initialise=True)
+    existing = {e["name"] for e in enclave_service.list_enclaves(store)}
+    if "default" not in existing:
+        enclave_service.create_enclave(store, "default", "Created by spoorhound init")
+    err.print(f"[green]ready[/]: {state.settings.database_url} (schema {store.current_revision()})")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply pending schema migrations."""
+    store = _state(ctx).store(initialise=True)
+    err.print(f"schema at {store.current_revision()}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the schema revision of the database and of this code."""
+    store = Store(_state(ctx).settings.database_url)
+    click.echo(
+        f"database: {store.current_revision() or 'uninitialised'}; code: {store.head_revision()}"
+    )
+
+
+@cli.command("ingest")
+@click.argument("path", type=click.Path(allow_dash=True))
+@click.option(
+    "--format",
+    "fmt_name",
+    type=click.Choice(sorted(READERS)),
+    help="Input format (default: detected).",
+)
+@click.option(
+    "--enclave",
+    default="default",
+    show_default=True,
+    help="Enclave to ingest into (created if new).",
+)
+@click.option(
+    "--tag", "tags", multiple=True, help="Tag every indicator (repeatable), e.g. actor:APT28."
+)
+@click.option(
+    "--source",
+    default="manual",
+    show_default=True,
+    help="Source name recorded on each observation.",
+)
+@click.option(
+    "--tlp", help="Default TLP for rows without one (clear, green, amber, amber+strict, red)."
+)
+@click.option("--confidence", help="Default confidence 0-100 (or low/medium/high).")
+@click.option("--type", "itype", help="Treat every value as this indicator type (no detection).")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Explicit CSV/JSON column mapping.",
+)
+@click.option("--delimiter", help="CSV delimiter (default: detected).")
+@click.option("--encoding", help="Text encoding when not UTF-8 (e.g. latin-1).")
+@click.option(
+    "--errors",
+    "show_errors",
+    default=20,
+    show_default=True,
+    help="Row errors to print (table output).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the full result with every row error as JSON."
+)
+@click.pass_context
+def ingest_cmd(
+    ctx: click.Context,
+    path: str,
+    fmt_name: str | None,
+    enclave: str,
+    tags: tuple[str, ...],
+    source: str,
+    tlp: str | None,
+    confidence: str | None,
+    itype: str | None,
+    mapping: tuple[str, ...],
+    delimiter: str | None,
+    encoding: str | None,
+    show_errors: int,
+    as_json: bool,
+) -> None:
+    """Ingest a file of indicators (plain list, CSV/TSV, JSON/JSONL, STIX 2.x, MISP; gzip/zip).
+
+    Re-ingesting is idempotent: last seen is refreshed and tags merged, no row is
+    duplicated. Every rejected row is reported with its line and reason.
+    """
+    column_map: dict[str, str] = {}
+    for m in mapping:
+        field, sep, column = m.partition("=")
+        if not sep or not field or not column:
+            raise click.BadParameter(f"{m!r}: use FIELD=COLUMN", param_hint="--map")
+        column_map[field.strip()] = column.strip()
+    options = IngestOptions(
+        enclave=enclave,
+        source=source,
+        tags=tags,
+        tlp=_valid(parse_tlp, tlp, "--tlp"),
+        confidence=_valid(parse_confidence, confidence, "--confidence"),
+        format=fmt_name,
+        type=itype,
+        column_map=column_map or None,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    store = _state(ctx).store()
+    size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else None
+    show_progress = not as_json and err.is_terminal
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show_progress,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(os.path.basename(path) if path != "-" else "stdin", total=size, rows=0)
+
+        def progress(done: int, rows: int) -> None:
+            bar.update(task, completed=done, rows=rows)
+
+        result = ingest(store, path, options, progress=progress)
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        _print_ingest(result, show_errors)
+    result.errors.close()
+    if result.status != "done":
+        sys.exit(1)
+
+
+def _print_ingest(result: Any, show_errors: int) -> None:
+    counts = result.counts()
+    if result.status != "done":
+        err.print(f"[red]ingest failed[/]: {result.error}")
+        err.print("nothing was written (an ingest lands whole or not at all)")
+    else:
+        err.print(
+            f"[green]ingested[/] {counts['name']} ({counts['format']}) into enclave "
+            f"[bold]{counts['enclave']}[/] in {counts['seconds']:.2f}s"
+        )
+    emit(
+        [counts],
+        ["rows", "accepted", "new", "updated", "duplicate", "rejected", "skipped"],
+        console=err,
+    )
+    shown = 0
+    for e in result.errors:
+        if shown >= show_errors:
+            err.print(
+                f"… {len(result.errors) - shown} more (use --json for all, or see job {result.job_id})"
+            )
+            break
+        err.print(
+            f"  line {e.line}: [yellow]{e.kind}[/] {e.reason}" + (f" — {e.raw!r}" if e.raw else "")
+        )
+        shown += 1
+    err.print(f"job {result.job_id}")
+
+
+@cli.command()
+@click.argument("value")
+@click.option("--enclave", "enclaves", multiple=True, help="Only these enclaves (repeatable).")
+@click.option("--type", "itype", help="Only this indicator type.")
+@output_options
+@click.pass_context
+def lookup(
+    ctx: click.Context, value: str, enclaves: tuple[str, ...], itype: str | None, fmt: str | None
+) -> None:
+    """Everything stored about VALUE (refanged and canonicalised first)."""
+    store = _state(ctx).store()
+    try:
+        found = indicator_service.lookup(store, value, scope=enclaves or None, type=itype)
+    except UnknownType as e:
+        raise click.BadParameter(str(e), param_hint="--type") from None
+    if fmt in ("json", "csv"):
+        if fmt == "json":
+            emit_json(found)
+        else:
+            rows = [{**i, **o} for i in found for o in i["observations"]]
+            emit(
+                rows,
+                [
+                    "type",
+                    "value",
+                    "enclave",
+                    "source",
+                    "tlp",
+                    "confidence",
+                    "first_seen",
+                    "last_seen",
+                ],
+                fmt="csv",
+            )
+        if not found:
+            sys.exit(1)
+        return
+    if not found:
+        err.print(f"[yellow]not found[/]: {value}")
+        sys.exit(1)
+    console = Console()
+    for ind in found:
+        console.print(f"[bold]{ind['value']}[/] ({ind['type']})  id {ind['id']}")
+        console.print(
+            f"  first seen {fmt_time(ind['first_seen'])}, last seen {fmt_time(ind['last_seen'])}"
+        )
+        for enclave, tags in ind["tags"].items():
+            console.print(f"  tags in {enclave}: {', '.join(tags)}")
+        emit(
+            ind["observations"],
+            [
+                "enclave",
+                "source",
+                "tlp",
+                "confidence",
+                "first_seen",
+                "last_seen",
+                "times_reported",
+                "notes",
+                "attributes",
+            ],
+            title="observations",
+            console=console,
+        )
+        for rep in ind["reports"]:
+            console.print(f"  in report: {rep['title']} ({rep['enclave']})")
+        for s in ind["sightings"]:
+            console.print(
+                f"  sighted {fmt_time(s['seen_at'])} in {s['enclave']}: {s['location'] or ''} ×{s['count']}"
+            )
+
+
+def _filter(
+    itype: str | None,
+    tag: str | None,
+    enclave: str | None,
+    value: str | None,
+    since: str | None,
+    source: str | None,
+) -> indicator_service.SearchFilter:
+    return indicator_service.SearchFilter(
+        type=itype,
+        tag=tag,
+        enclave=enclave,
+        value=value,
+        since=_valid(lambda s: parse_since(s, now()), since, "--since"),
+        source=source,
+    )
+
+
+def filter_options(f: Any) -> Any:
+    """The simple search filters shared by `search` and `tag`."""
+    for opt in reversed(
+        [
+            click.option("--type", "itype", help="Indicator type (ipv4, domain, url, sha256, …)."),
+            click.option("--tag", help="Carrying this tag."),
+            click.option("--enclave", help="Observed in this enclave."),
+            click.option(
+                "--value",
+                help="Value substring, or wildcard pattern with * (e.g. '*.example.com').",
+            ),
+            click.option("--since", help="Last seen since: 7d, 24h, 2w or a date."),
+            click.option("--source", help="Reported by this source."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+@cli.command()
+@filter_options
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
+@output_options
+@click.pass_context
+def search(
+    ctx: click.Context,
+    itype: str | None,
+    tag: str | None,
+    enclave: str | None,
+    value: str | None,
+    since: str | None,
+    source: str | None,
+    limit: int,
+    fmt: str | None,
+) -> None:
+    """Find indicators by type, tag, enclave, source, value pattern and recency."""
+    store = _state(ctx).store()
+    try:
+        rows = indicator_service.search(
+            store, _filter(itype, tag, enclave, value, since, source), limit=limit
+        )
+    except UnknownType as e:
+        raise click.BadParameter(str(e), param_hint="--type") from None
+    emit(rows, ["type", "value", "first_seen", "last_seen", "tags"], fmt=fmt or "table")
+
+
+@cli.group()
+def tag() -> None:
+    """Add or remove a tag on every indicator matching filters (bulk)."""
+
+
+def _tag_cmd(add: bool) -> Any:
+    @filter_options
+    @click.argument("name")
+    @click.pass_context
+    def cmd(
+        ctx: click.Context,
+        name: str,
+        itype: str | None,
+        tag: str | None,
+        enclave: str | None,
+        value: str | None,
+        since: str | None,
+        source: str | None,
+    ) -> None:
+        if not enclave:
+            raise click.UsageError("--enclave is required: tags are attached per enclave")
+        if not any((itype, tag, value, since, source)):
+            raise click.UsageError(
+                "give at least one filter (--type, --tag, --value, --since, --source)"
+            )
+        store = _state(ctx).store()
+        f = _filter(itype, tag, enclave, value, since, source)
+        fn = indicator_service.add_tag if add else indicator_service.remove_tag
+        try:
+            n = fn(store, name, f)
+        except ValueError as e:
+            raise click.ClickException(str(e)) from None
+        err.print(
+            f"{'tagged' if add else 'untagged'} {n:,} indicators in enclave {enclave} with {name!r}"
+        )
+
+    return cmd
+
+
+tag.command("add", help="Attach tag NAME to every indicator matching the filters.")(_tag_cmd(True))
+tag.command("remove", help="Remove tag NAME from every indicator matching the filters.")(
+    _tag_cmd(False)
+)
+
+
+@cli.group()
+def enclave() -> None:
+    """Manage enclaves (tenant spaces)."""
+
+
+@enclave.command("create")
+@click.argument("name")
+@click.option("--description")
+@click.pass_context
+def enclave_create(ctx: click.Context, name: str, description: str | None) -> None:
+    """Create enclave NAME."""
+    try:
+        enclave_service.create_enclave(_state(ctx).store(), name, description)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    err.print(f"created enclave {name!r}")
+
+
+@enclave.command("list")
+@output_options
+@click.pass_context
+def enclave_list(ctx: click.Context, fmt: str | None) -> None:
+    """List enclaves with their indicator counts."""
+    rows = enclave_service.list_enclaves(_state(ctx).store())
+    emit(rows, ["name", "indicators", "description", "created_at"], fmt=fmt or "table")
+
+
+@cli.command()
+@output_options
+@click.pass_context
+def stats(ctx: click.Context, fmt: str | None) -> None:
+    """Indicator counts by type, enclave, tag and source."""
+    data = indicator_service.stats(_state(ctx).store())
+    if fmt == "json":
+        emit_json({k: dict(v) for k, v in data.items()})
+        return
+    rows = [
+        {"by": by, "name": name, "indicators": n} for by, pairs in data.items() for name, n in pairs
+    ]
+    emit(rows, ["by", "name", "indicators"], fmt=fmt or "table")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web API (FastAPI) on HOST:PORT."""
+    import uvicorn  # heavy; only this command needs it
+
+    from spoorhound.api.app import create_app
+
+    store = _state(ctx).store()
+    err.print(
+        f"serving {_state(ctx).settings.database_url} on http://{host}:{port} (Ctrl-C to stop)"
+    )
+    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="spoorhound")

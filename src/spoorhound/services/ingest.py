@@ -1,0 +1,458 @@
+"""Ingest: any supported input → indicators, observations and tags in one enclave.
+
+The pipeline is two threads. The caller's thread reads, validates and
+canonicalises rows into de-duplicated chunks; a writer thread merges each chunk
+with set-based SQL (:mod:`spoorhound.storage.bulk`) while the next one is
+parsed. SQLite and psycopg release the GIL while the database works, so the two
+halves overlap on two cores.
+
+An ingest is one transaction: it lands whole or not at all. Row-level problems
+never abort it: each rejected or skipped row is counted and reported with its
+line and reason, in the result and in the job record. A whole-file problem
+(binary, empty, a zip bomb, a truncated archive) fails the job with a clear
+message and writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from spoorhound.core.context import normalize_tag, parse_tlp
+from spoorhound.core.indicators import InvalidIndicator, UnknownType, parse
+from spoorhound.ingest.formats import ReadOptions, read
+from spoorhound.ingest.records import RawRecord, Rejection, Skip, excerpt
+from spoorhound.ingest.sniff import sniff_format
+from spoorhound.ingest.source import GiB, InputError, open_input, peek_head
+from spoorhound.services import audit
+from spoorhound.services.jobs import ErrorLog, create_job, finish_job, now
+from spoorhound.storage import schema
+from spoorhound.storage.bulk import IndicatorRow, ObservationRow, TagRow, bulk_writer, ensure_names
+from spoorhound.storage.engine import Store
+
+__all__ = ["CHUNK_ROWS", "IngestOptions", "IngestResult", "ingest"]
+
+#: Rows per chunk: large enough that per-statement overhead vanishes, small enough
+#: that two chunks in flight stay far below the memory budget.
+CHUNK_ROWS = 20_000
+
+ProgressFn = Callable[[int, int], None]
+"""Called after each chunk with (bytes read so far, rows read so far)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """Context applied to every row of one ingest (a row's own context wins)."""
+
+    enclave: str = "default"
+    source: str = "manual"
+    tags: tuple[str, ...] = ()
+    tlp: str | None = None
+    confidence: int | None = None
+    format: str | None = None
+    type: str | None = None
+    column_map: Mapping[str, str] | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    max_bytes: int = 8 * GiB
+    actor: str = "cli"
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What an ingest did. ``accepted == new + updated + duplicate``."""
+
+    job_id: str
+    name: str
+    format: str | None = None
+    status: str = "running"
+    enclave: str = ""
+    rows: int = 0
+    accepted: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    errors: ErrorLog = field(default_factory=ErrorLog)
+
+    @property
+    def rejected(self) -> int:
+        """Rows that could not be ingested."""
+        return self.errors.counts["rejected"]
+
+    @property
+    def skipped(self) -> int:
+        """Rows that are deliberately not indicators (e.g. MISP ``link`` attributes)."""
+        return self.errors.counts["skipped"]
+
+    def counts(self) -> dict[str, Any]:
+        """The counters, as stored on the job record."""
+        return {
+            "name": self.name,
+            "format": self.format,
+            "enclave": self.enclave,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "new": self.new,
+            "updated": self.updated,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, including every row error, JSON-ready."""
+        out = {"job_id": self.job_id, "status": self.status, "error": self.error, **self.counts()}
+        out["errors"] = [e.to_dict() for e in self.errors]
+        return out
+
+
+class _Counting:
+    """Wraps a binary file to report how many bytes were read (for progress)."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.count = 0
+        self.name = getattr(inner, "name", None)
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.inner.read(n)
+        self.count += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        n = int(self.inner.readinto(b))  # type: ignore[attr-defined]
+        self.count += n
+        return n
+
+    def seek(self, *args: int) -> int:
+        return self.inner.seek(*args)
+
+    def tell(self) -> int:
+        return self.inner.tell()
+
+    def seekable(self) -> bool:
+        return self.inner.seekable()
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+_DONE = object()
+
+
+class _Writer(threading.Thread):
+    """Owns the write transaction; merges chunks handed over through a small queue."""
+
+    def __init__(self, store: Store, enclave: str, at: int) -> None:
+        super().__init__(name="spoorhound-ingest-writer", daemon=True)
+        self.store, self.enclave, self.at = store, enclave, at
+        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self.new = 0
+        self.error: BaseException | None = None
+        self.abort = threading.Event()
+        self.enclave_created = False
+
+    def run(self) -> None:
+        try:
+            with self.store.write() as conn:
+                existing = conn.execute(
+                    schema.enclave.select().where(schema.enclave.c.name == self.enclave)
+                ).first()
+                self.enclave_created = existing is None
+                enclave_id = ensure_names(conn, schema.enclave, [self.enclave], self.at)[
+                    self.enclave
+                ]
+                writer = bulk_writer(conn, enclave_id, self.at)
+                while True:
+                    chunk = self.chunks.get()
+                    if chunk is _DONE:
+                        break
+                    if self.abort.is_set():
+                        raise _Aborted
+                    self.new += writer.write_chunk(*chunk)
+                if self.abort.is_set():
+                    raise _Aborted
+        except _Aborted:
+            pass
+        except BaseException as e:  # reported to the caller's thread
+            self.error = e
+            self.abort.set()
+
+    def put(self, chunk: object) -> None:
+        """Hand a chunk over, or raise the writer's error if it has failed."""
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self.chunks.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                if not self.is_alive():
+                    raise RuntimeError("ingest writer stopped unexpectedly") from self.error
+
+    def finish(self) -> None:
+        """Commit: wait for the last chunk; re-raise the writer's error."""
+        self.put(_DONE)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> None:
+        """Roll back everything this ingest wrote."""
+        self.abort.set()
+        if self.is_alive():
+            with contextlib.suppress(queue.Full):
+                self.chunks.put(_DONE, timeout=1)
+            self.join()
+
+
+class _Aborted(Exception):
+    pass
+
+
+class _ChunkBuilder:
+    """Validates records and folds them into de-duplicated chunks."""
+
+    def __init__(self, options: IngestOptions, at: int, result: IngestResult) -> None:
+        self.opt = options
+        self.at = at
+        self.result = result
+        self.default_tags = tuple(normalize_tag(t) for t in options.tags)
+        self.default_tlp = parse_tlp(options.tlp) if options.tlp else None
+        self.tag_cache: dict[str, str] = {}
+        self.seen: set[int] = set()
+        self.reset()
+
+    def reset(self) -> None:
+        self.indicators: dict[str, list[Any]] = {}
+        self.observations: dict[tuple[str, str], list[Any]] = {}
+        self.tags: set[TagRow] = set()
+        self.size = 0
+
+    def _tags(self, raw: Iterable[str]) -> list[str]:
+        out = list(self.default_tags)
+        cache = self.tag_cache
+        for t in raw:
+            n = cache.get(t)
+            if n is None:
+                n = cache[t] = normalize_tag(t)
+            out.append(n)
+        return out
+
+    def add(self, rec: RawRecord) -> None:
+        errors = self.result.errors
+        try:
+            ind = parse(rec.value, rec.type or self.opt.type)
+        except (InvalidIndicator, UnknownType) as e:
+            errors.add("rejected", rec.line, str(e), excerpt(rec.value))
+            return
+        try:
+            tags = self._tags(rec.tags) if rec.tags else self.default_tags
+        except ValueError as e:
+            errors.add("rejected", rec.line, f"bad tag: {e}", excerpt(rec.value))
+            return
+        ident = ind.id
+        at = self.at
+        last = rec.last_seen if rec.last_seen is not None else at
+        first = rec.first_seen if rec.first_seen is not None else last
+        if first > last:
+            first, last = last, first
+        self.result.accepted += 1
+        h = hash(ident)
+        if h in self.seen:
+            self.result.duplicate += 1
+        else:
+            self.seen.add(h)
+        row = self.indicators.get(ident)
+        if row is None:
+            self.indicators[ident] = [ident, ind.type.value, ind.value, first, last]
+        else:
+            row[3] = min(row[3], first)
+            row[4] = max(row[4], last)
+        source = rec.source or self.opt.source
+        confidence = rec.confidence if rec.confidence is not None else self.opt.confidence
+        tlp = rec.tlp or self.default_tlp
+        attrs = rec.attributes or None
+        key = (ident, source)
+        obs = self.observations.get(key)
+        if obs is None:
+            self.observations[key] = [ident, source, confidence, tlp, first, last, rec.notes, attrs]
+        else:
+            obs[2] = confidence if confidence is not None else obs[2]
+            obs[3] = tlp or obs[3]
+            obs[4] = min(obs[4], first)
+            obs[5] = max(obs[5], last)
+            obs[6] = rec.notes or obs[6]
+            if attrs:
+                obs[7] = {**obs[7], **attrs} if obs[7] else attrs
+        for t in tags:
+            self.tags.add((ident, t))
+        self.size += 1
+
+    def take(self) -> tuple[list[IndicatorRow], list[ObservationRow], list[TagRow]]:
+        """The current chunk as row tuples; the builder starts a new one."""
+        inds: list[IndicatorRow] = [tuple(r) for r in self.indicators.values()]
+        obs: list[ObservationRow] = []
+        dumps = orjson.dumps
+        for o in self.observations.values():
+            attrs = o[7]
+            o[7] = dumps(attrs).decode() if attrs else None
+            obs.append(tuple(o))
+        tags = list(self.tags)
+        self.reset()
+        return inds, obs, tags
+
+
+def _reader_options(options: IngestOptions, name: str) -> ReadOptions:
+    return ReadOptions(
+        encoding=options.encoding,
+        column_map=options.column_map,
+        delimiter=options.delimiter,
+        default_type=options.type,
+        name=name,
+    )
+
+
+def ingest(
+    store: Store,
+    src: str | os.PathLike[str] | BinaryIO,
+    options: IngestOptions = IngestOptions(),
+    *,
+    name: str | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestResult:
+    """Ingest ``src`` (a path, ``-`` for stdin, or a binary stream) into the store.
+
+    Returns the result with counts and every row error; the same is recorded on a
+    job. Raises nothing for bad input: a whole-file error gives ``status="failed"``
+    with the reason in ``error`` and nothing written.
+    """
+    label = name or (
+        os.fspath(src)
+        if isinstance(src, str | os.PathLike)
+        else str(getattr(src, "name", "<input>"))
+    )
+    params = {k: v for k, v in _params(options).items() if v not in (None, (), {})}
+    params["name"] = label
+    job_id = create_job(store, "ingest", params)
+    result = IngestResult(job_id=job_id, name=label, enclave=options.enclave)
+    started = time.perf_counter()
+    at = now()
+    counting: _Counting | None = None
+    writer: _Writer | None = None
+    try:
+        builder = _ChunkBuilder(options, at, result)
+        if isinstance(src, str | os.PathLike) and os.fspath(src) != "-":
+            try:
+                counting = _Counting(open(src, "rb"))  # noqa: SIM115 - closed below
+            except OSError as e:
+                raise InputError(f"{label}: cannot open: {e.strerror or e}") from e
+            stream_src: Any = counting
+        else:
+            stream_src = src
+        with open_input(stream_src, max_bytes=options.max_bytes, name=label) as inp:
+            head, stream = peek_head(inp.raw)
+            fmt = options.format or sniff_format(head, Path(label).name)
+            result.format = fmt
+            if fmt == "text":
+                raise InputError(
+                    f"{label}: looks like unstructured text; extraction from prose is not "
+                    "available in this build (pass --format plain for one indicator per line)"
+                )
+            items = read(fmt, stream, _reader_options(options, label))
+            writer = _Writer(store, options.enclave, at)
+            writer.start()
+            for item in items:
+                result.rows += 1
+                if type(item) is RawRecord:
+                    builder.add(item)
+                    if builder.size >= CHUNK_ROWS:
+                        _flush(builder, writer, result)
+                        if progress:
+                            progress(counting.count if counting else 0, result.rows)
+                elif type(item) is Rejection:
+                    result.errors.add("rejected", item.line, item.reason, item.raw)
+                elif type(item) is Skip:
+                    result.errors.add("skipped", item.line, item.reason)
+            _flush(builder, writer, result)
+            writer.finish()
+            if progress:
+                progress(counting.count if counting else 0, result.rows)
+        result.new = writer.new
+        result.updated = len(builder.seen) - writer.new
+        result.status = "done"
+    except (InputError, ValueError, OSError) as e:
+        if writer is not None:
+            writer.cancel()
+        result.status = "failed"
+        result.error = str(e)
+        result.new = result.updated = 0
+    except BaseException:
+        if writer is not None:
+            writer.cancel()
+        result.status = "failed"
+        result.error = "interrupted"
+        finish_job(
+            store,
+            job_id,
+            status="failed",
+            result=result.counts(),
+            error=result.error,
+            errors=result.errors,
+        )
+        raise
+    finally:
+        if counting is not None:
+            counting.close()
+    result.seconds = time.perf_counter() - started
+    finish_job(
+        store,
+        job_id,
+        status=result.status,
+        result=result.counts(),
+        error=result.error,
+        errors=result.errors,
+    )
+    if result.status == "done":
+        audit.record(
+            store,
+            actor=options.actor,
+            action="ingest",
+            target=f"enclave:{options.enclave}",
+            details={"job_id": job_id, **result.counts()},
+        )
+    return result
+
+
+def _flush(builder: _ChunkBuilder, writer: _Writer, result: IngestResult) -> None:
+    if builder.size:
+        writer.put(builder.take())
+
+
+def _params(options: IngestOptions) -> dict[str, Any]:
+    return {
+        "enclave": options.enclave,
+        "source": options.source,
+        "tags": list(options.tags),
+        "tlp": options.tlp,
+        "confidence": options.confidence,
+        "format": options.format,
+        "type": options.type,
+        "column_map": dict(options.column_map) if options.column_map else None,
+        "encoding": options.encoding,
+    }
