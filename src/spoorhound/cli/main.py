@@ -275,8 +275,7 @@ def _print_ingest(result: Any, show_errors: int) -> None:
         ["rows", "accepted", "new", "updated", "duplicate", "rejected", "skipped"],
         console=err,
     )
-    shown = 0
-    for e in result.errors:
+    for shown, e in enumerate(result.errors):
         if shown >= show_errors:
             err.print(
                 f"… {len(result.errors) - shown} more (use --json for all, or see job {result.job_id})"
@@ -285,7 +284,6 @@ def _print_ingest(result: Any, show_errors: int) -> None:
         err.print(
             f"  line {e.line}: [yellow]{e.kind}[/] {e.reason}" + (f" — {e.raw!r}" if e.raw else "")
         )
-        shown += 1
     err.print(f"job {result.job_id}")
 
 
@@ -337,22 +335,19 @@ def lookup(
         )
         for enclave, tags in ind["tags"].items():
             console.print(f"  tags in {enclave}: {', '.join(tags)}")
-        emit(
-            ind["observations"],
-            [
-                "enclave",
-                "source",
-                "tlp",
-                "confidence",
-                "first_seen",
-                "last_seen",
-                "times_reported",
-                "notes",
-                "attributes",
-            ],
-            title="observations",
-            console=console,
-        )
+        for o in ind["observations"]:
+            tlp = f"TLP:{o['tlp'].upper()}" if o["tlp"] else "no TLP"
+            conf = (
+                f"confidence {o['confidence']}" if o["confidence"] is not None else "no confidence"
+            )
+            console.print(
+                f"  [cyan]{o['enclave']}[/] / {o['source']}: {tlp}, {conf}, "
+                f"seen {fmt_time(o['first_seen'])} → {fmt_time(o['last_seen'])}, reported ×{o['times_reported']}"
+            )
+            if o["notes"]:
+                console.print(f"      notes: {o['notes']}")
+            if o["attributes"]:
+                console.print(f"      attributes: {o['attributes']}")
         for rep in ind["reports"]:
             console.print(f"  in report: {rep['title']} ({rep['enclave']})")
         for s in ind["sightings"]:

@@ -470,6 +470,9 @@ def detect(raw: str) -> IndicatorType | None:
 # Types whose values can be defanged; only these are refanged by parse(), because refang
 # would corrupt e.g. registry keys (`Classes\.exe`) or YARA regexes (`[.]`).
 _FANGABLE = frozenset({_T.IPV4, _T.IPV6, _T.CIDR, _T.DOMAIN, _T.URL, _T.EMAIL})
+# Types whose detection also matches defanged network indicators (`evil[.]com` is a valid
+# file name); for these, parse() checks whether the refanged value is a network indicator.
+_SHADOWS_DEFANGED = frozenset({_T.FILENAME, _T.FILEPATH, _T.USER_AGENT})
 
 
 def parse(raw: str, type: IndicatorType | str | None = None) -> Indicator:
@@ -482,10 +485,14 @@ def parse(raw: str, type: IndicatorType | str | None = None) -> Indicator:
     s = raw.strip()
     if type is None:
         found = _detect(s)
-        if found is None or found[0] in _FANGABLE:
+        if found is None or found[0] in _FANGABLE or found[0] in _SHADOWS_DEFANGED:
             r = refang(s)
             if r != s:
-                found = _detect(r.strip()) or found
+                refanged = _detect(r.strip())
+                # `evil[.]example.com` is also a valid file name; a defanged network
+                # indicator is what the writer meant.
+                if refanged is not None and (found is None or refanged[0] in _FANGABLE):
+                    found = refanged
         if found is None:
             raise InvalidIndicator("could not determine the indicator type")
         return Indicator(found[0], found[1])

@@ -30,13 +30,13 @@ import orjson
 from spoorhound.core.context import normalize_tag, parse_tlp
 from spoorhound.core.indicators import InvalidIndicator, UnknownType, parse
 from spoorhound.ingest.formats import ReadOptions, read
-from spoorhound.ingest.records import RawRecord, Rejection, Skip, excerpt
+from spoorhound.ingest.records import RawRecord, ReaderItem, Rejection, Skip, excerpt
 from spoorhound.ingest.sniff import sniff_format
-from spoorhound.ingest.source import GiB, InputError, open_input, peek_head
+from spoorhound.ingest.source import GiB, InputError, check_text_head, open_input, peek_head
 from spoorhound.services import audit
 from spoorhound.services.jobs import ErrorLog, create_job, finish_job, now
 from spoorhound.storage import schema
-from spoorhound.storage.bulk import IndicatorRow, ObservationRow, TagRow, bulk_writer, ensure_names
+from spoorhound.storage.bulk import bulk_writer, ensure_names
 from spoorhound.storage.engine import Store
 
 __all__ = ["CHUNK_ROWS", "IngestOptions", "IngestResult", "ingest"]
@@ -226,7 +226,11 @@ class _Aborted(Exception):
 
 
 class _ChunkBuilder:
-    """Validates records and folds them into de-duplicated chunks."""
+    """Validates records and folds them into chunks de-duplicated per (indicator, source).
+
+    This loop runs once per input row, so it is written for speed: locals bound
+    once, tag normalisation memoised, no per-row allocations beyond the rows.
+    """
 
     def __init__(self, options: IngestOptions, at: int, result: IngestResult) -> None:
         self.opt = options
@@ -241,79 +245,136 @@ class _ChunkBuilder:
     def reset(self) -> None:
         self.indicators: dict[str, list[Any]] = {}
         self.observations: dict[tuple[str, str], list[Any]] = {}
-        self.tags: set[TagRow] = set()
+        self.tags: list[list[str]] = []
         self.size = 0
 
-    def _tags(self, raw: Iterable[str]) -> list[str]:
+    def _tags(self, raw: Iterable[str]) -> tuple[str, ...]:
         out = list(self.default_tags)
         cache = self.tag_cache
         for t in raw:
             n = cache.get(t)
             if n is None:
+                if len(cache) > 100_000:
+                    cache.clear()
                 n = cache[t] = normalize_tag(t)
             out.append(n)
-        return out
+        return tuple(out)
 
-    def add(self, rec: RawRecord) -> None:
-        errors = self.result.errors
-        try:
-            ind = parse(rec.value, rec.type or self.opt.type)
-        except (InvalidIndicator, UnknownType) as e:
-            errors.add("rejected", rec.line, str(e), excerpt(rec.value))
-            return
-        try:
-            tags = self._tags(rec.tags) if rec.tags else self.default_tags
-        except ValueError as e:
-            errors.add("rejected", rec.line, f"bad tag: {e}", excerpt(rec.value))
-            return
-        ident = ind.id
+    def consume(self, items: Iterable[ReaderItem], flush: Callable[[], None]) -> None:
+        """Fold every item; call ``flush`` whenever a chunk is full."""
+        result = self.result
+        errors = result.errors
+        seen = self.seen
+        forced_type = self.opt.type
+        default_source = self.opt.source
+        default_confidence = self.opt.confidence
+        default_tlp = self.default_tlp
+        default_tags = self.default_tags
         at = self.at
-        last = rec.last_seen if rec.last_seen is not None else at
-        first = rec.first_seen if rec.first_seen is not None else last
-        if first > last:
-            first, last = last, first
-        self.result.accepted += 1
-        h = hash(ident)
-        if h in self.seen:
-            self.result.duplicate += 1
-        else:
-            self.seen.add(h)
-        row = self.indicators.get(ident)
-        if row is None:
-            self.indicators[ident] = [ident, ind.type.value, ind.value, first, last]
-        else:
-            row[3] = min(row[3], first)
-            row[4] = max(row[4], last)
-        source = rec.source or self.opt.source
-        confidence = rec.confidence if rec.confidence is not None else self.opt.confidence
-        tlp = rec.tlp or self.default_tlp
-        attrs = rec.attributes or None
-        key = (ident, source)
-        obs = self.observations.get(key)
-        if obs is None:
-            self.observations[key] = [ident, source, confidence, tlp, first, last, rec.notes, attrs]
-        else:
-            obs[2] = confidence if confidence is not None else obs[2]
-            obs[3] = tlp or obs[3]
-            obs[4] = min(obs[4], first)
-            obs[5] = max(obs[5], last)
-            obs[6] = rec.notes or obs[6]
-            if attrs:
-                obs[7] = {**obs[7], **attrs} if obs[7] else attrs
-        for t in tags:
-            self.tags.add((ident, t))
-        self.size += 1
+        tag_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+        rows = accepted = duplicate = 0
+        indicators, observations, tag_rows = self.indicators, self.observations, self.tags
+        for rec in items:
+            rows += 1
+            if type(rec) is not RawRecord:
+                if type(rec) is Rejection:
+                    errors.add("rejected", rec.line, rec.reason, rec.raw)
+                elif type(rec) is Skip:
+                    errors.add("skipped", rec.line, rec.reason)
+                continue
+            hint = rec.type or forced_type
+            attrs = rec.attributes or None
+            try:
+                ind = parse(rec.value, hint)
+            except (InvalidIndicator, UnknownType) as e:
+                # Sources mislabel (MISP `filename` holding a full path, `regkey` holding a
+                # file path): if the value is a valid indicator of another type, keep it
+                # under that type and record what the source declared.
+                try:
+                    if hint is None or forced_type is not None:
+                        raise
+                    ind = parse(rec.value)
+                    attrs = {**(attrs or {}), "declared_type": hint}
+                except (InvalidIndicator, UnknownType):
+                    errors.add("rejected", rec.line, str(e), excerpt(rec.value))
+                    continue
+            raw_tags = rec.tags
+            if raw_tags:
+                tags = tag_sets.get(raw_tags)
+                if tags is None:
+                    try:
+                        tags = self._tags(raw_tags)
+                    except ValueError as e:
+                        errors.add("rejected", rec.line, f"bad tag: {e}", excerpt(rec.value))
+                        continue
+                    if len(tag_sets) > 100_000:
+                        tag_sets.clear()
+                    tag_sets[raw_tags] = tags
+            else:
+                tags = default_tags
+            ident = ind.id
+            last = rec.last_seen
+            if last is None:
+                last = at
+            first = rec.first_seen
+            if first is None:
+                first = last
+            elif first > last:
+                first, last = last, first
+            accepted += 1
+            h = hash(ident)
+            if h in seen:
+                duplicate += 1
+            else:
+                seen.add(h)
+            row = indicators.get(ident)
+            if row is None:
+                indicators[ident] = [ident, ind.type.value, ind.value, first, last]
+            else:
+                row[3] = min(row[3], first)
+                row[4] = max(row[4], last)
+            source = rec.source or default_source
+            confidence = rec.confidence
+            if confidence is None:
+                confidence = default_confidence
+            key = (ident, source)
+            obs = observations.get(key)
+            if obs is None:
+                observations[key] = [
+                    ident, source, confidence, rec.tlp or default_tlp, first, last, rec.notes, attrs,
+                ]  # fmt: skip
+            else:
+                obs[2] = confidence if confidence is not None else obs[2]
+                obs[3] = rec.tlp or default_tlp or obs[3]
+                obs[4] = min(obs[4], first)
+                obs[5] = max(obs[5], last)
+                obs[6] = rec.notes or obs[6]
+                if attrs:
+                    obs[7] = {**obs[7], **attrs} if obs[7] else attrs
+            for t in tags:
+                tag_rows.append([ident, t])
+            if len(indicators) >= CHUNK_ROWS:
+                self.size = len(indicators)
+                result.rows += rows
+                result.accepted += accepted
+                result.duplicate += duplicate
+                rows = accepted = duplicate = 0
+                flush()
+                indicators, observations, tag_rows = self.indicators, self.observations, self.tags
+        self.size = len(indicators)
+        result.rows += rows
+        result.accepted += accepted
+        result.duplicate += duplicate
 
-    def take(self) -> tuple[list[IndicatorRow], list[ObservationRow], list[TagRow]]:
-        """The current chunk as row tuples; the builder starts a new one."""
-        inds: list[IndicatorRow] = [tuple(r) for r in self.indicators.values()]
-        obs: list[ObservationRow] = []
+    def take(self) -> tuple[list[Any], list[Any], list[Any]]:
+        """The current chunk as rows; the builder starts a new one."""
+        inds = list(self.indicators.values())
+        obs = list(self.observations.values())
         dumps = orjson.dumps
-        for o in self.observations.values():
-            attrs = o[7]
-            o[7] = dumps(attrs).decode() if attrs else None
-            obs.append(tuple(o))
-        tags = list(self.tags)
+        for o in obs:
+            if o[7]:
+                o[7] = dumps(o[7]).decode()
+        tags = self.tags
         self.reset()
         return inds, obs, tags
 
@@ -367,6 +428,8 @@ def ingest(
             stream_src = src
         with open_input(stream_src, max_bytes=options.max_bytes, name=label) as inp:
             head, stream = peek_head(inp.raw)
+            # Binary and empty files are refused before anything guesses a format.
+            check_text_head(head, label, options.encoding)
             fmt = options.format or sniff_format(head, Path(label).name)
             result.format = fmt
             if fmt == "text":
@@ -377,19 +440,16 @@ def ingest(
             items = read(fmt, stream, _reader_options(options, label))
             writer = _Writer(store, options.enclave, at)
             writer.start()
-            for item in items:
-                result.rows += 1
-                if type(item) is RawRecord:
-                    builder.add(item)
-                    if builder.size >= CHUNK_ROWS:
-                        _flush(builder, writer, result)
-                        if progress:
-                            progress(counting.count if counting else 0, result.rows)
-                elif type(item) is Rejection:
-                    result.errors.add("rejected", item.line, item.reason, item.raw)
-                elif type(item) is Skip:
-                    result.errors.add("skipped", item.line, item.reason)
-            _flush(builder, writer, result)
+            active = writer
+
+            def flush() -> None:
+                if builder.size:
+                    active.put(builder.take())
+                if progress:
+                    progress(counting.count if counting else 0, result.rows)
+
+            builder.consume(items, flush)
+            flush()
             writer.finish()
             if progress:
                 progress(counting.count if counting else 0, result.rows)
@@ -437,11 +497,6 @@ def ingest(
             details={"job_id": job_id, **result.counts()},
         )
     return result
-
-
-def _flush(builder: _ChunkBuilder, writer: _Writer, result: IngestResult) -> None:
-    if builder.size:
-        writer.put(builder.take())
 
 
 def _params(options: IngestOptions) -> dict[str, Any]:

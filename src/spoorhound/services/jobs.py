@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,8 @@ class ErrorLog:
 
     def __init__(self) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=4 << 20)  # noqa: SIM115
+        # Closed with its owner, so callers need not remember to (results outlive calls).
+        self._close = weakref.finalize(self, self._file.close)
         self.counts = {"rejected": 0, "skipped": 0}
 
     def add(self, kind: str, line: int, reason: str, raw: str = "") -> None:
@@ -65,8 +68,8 @@ class ErrorLog:
         self._file.seek(0, 2)
 
     def close(self) -> None:
-        """Free the buffer."""
-        self._file.close()
+        """Free the buffer now."""
+        self._close()
 
 
 def create_job(store: Store, kind: str, params: dict[str, Any]) -> str:
