@@ -89,14 +89,15 @@ def indicator_id(type: IndicatorType | str, canonical_value: str) -> str:
 
     ``canonical_value`` must already be canonical (see :func:`normalize`). Computed
     directly from SHA-1 rather than through ``uuid.uuid5`` because it sits on the ingest
-    hot path; the result is identical.
+    hot path; the result is identical (a test checks it).
     """
-    name = f"{_type_name(type)}:{canonical_value}"
-    d = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
-    d[6] = (d[6] & 0x0F) | 0x50  # version 5
-    d[8] = (d[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = d.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    t = type.value if type.__class__ is IndicatorType else _type_name(type)
+    h = hashlib.sha1(_NS_BYTES + f"{t}:{canonical_value}".encode()).hexdigest()
+    # Version nibble 5 at hex digit 12; RFC 4122 variant (10xx) at hex digit 16.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from spoorhound.core.context import normalize_tag, parse_tlp
 from spoorhound.core.indicators import InvalidIndicator, UnknownType, parse
 from spoorhound.ingest.formats import ReadOptions, read
@@ -184,7 +182,7 @@ class _Writer(threading.Thread):
                         break
                     if self.abort.is_set():
                         raise _Aborted
-                    self.new += writer.write_chunk(*chunk)
+                    self.new += writer.write_chunk(chunk)
                 if self.abort.is_set():
                     raise _Aborted
         except _Aborted:
@@ -245,7 +243,7 @@ class _ChunkBuilder:
     def reset(self) -> None:
         self.indicators: dict[str, list[Any]] = {}
         self.observations: dict[tuple[str, str], list[Any]] = {}
-        self.tags: list[list[str]] = []
+        self.tags: dict[str, list[str]] = {}
         self.size = 0
 
     def _tags(self, raw: Iterable[str]) -> tuple[str, ...]:
@@ -351,8 +349,12 @@ class _ChunkBuilder:
                 obs[6] = rec.notes or obs[6]
                 if attrs:
                     obs[7] = {**obs[7], **attrs} if obs[7] else attrs
-            for t in tags:
-                tag_rows.append([ident, t])
+            if tags:
+                known = tag_rows.get(ident)
+                if known is None:
+                    tag_rows[ident] = list(tags)
+                else:
+                    known.extend(tags)
             if len(indicators) >= CHUNK_ROWS:
                 self.size = len(indicators)
                 result.rows += rows
@@ -366,17 +368,34 @@ class _ChunkBuilder:
         result.accepted += accepted
         result.duplicate += duplicate
 
-    def take(self) -> tuple[list[Any], list[Any], list[Any]]:
-        """The current chunk as rows; the builder starts a new one."""
-        inds = list(self.indicators.values())
-        obs = list(self.observations.values())
-        dumps = orjson.dumps
-        for o in obs:
-            if o[7]:
-                o[7] = dumps(o[7]).decode()
-        tags = self.tags
+    def take(self) -> list[list[Any]]:
+        """The current chunk as staging rows (see ``storage.bulk.ChunkRow``); starts a new one."""
+        indicators, tags = self.indicators, self.tags
+        rows = []
+        for (ident, source), o in self.observations.items():
+            ind = indicators[ident]
+            t = tags.pop(ident, None)
+            if t is not None and len(t) > 1:
+                t = list(dict.fromkeys(t))
+            rows.append(
+                [
+                    ident,
+                    ind[1],
+                    ind[2],
+                    ind[3],
+                    ind[4],
+                    source,
+                    o[2],
+                    o[3],
+                    o[4],
+                    o[5],
+                    o[6],
+                    o[7],
+                    t,
+                ]
+            )
         self.reset()
-        return inds, obs, tags
+        return rows
 
 
 def _reader_options(options: IngestOptions, name: str) -> ReadOptions:

@@ -4,7 +4,8 @@ Both dialects run the same plan per chunk, inside the caller's transaction (so a
 ingest is atomic), and all heavy lifting happens in the database engine, not in
 Python, so a producer thread can parse the next chunk meanwhile:
 
-1. load the chunk into per-connection staging tables (one JSON array expanded by
+1. load the chunk into a per-connection staging table, one row per (indicator,
+   source) with its tags as a JSON array (one JSON document expanded by
    ``json_each`` on SQLite, ``COPY`` on PostgreSQL): no index, no constraint;
 2. create missing source and tag names with ``INSERT … SELECT DISTINCT``;
 3. insert new indicators with ``ON CONFLICT DO NOTHING`` — the row count is the
@@ -13,8 +14,8 @@ Python, so a producer thread can parse the next chunk meanwhile:
 4. merge observations (``ON CONFLICT DO UPDATE``) and tag links (``DO NOTHING``),
    resolving uuids and names to keys with joins.
 
-Callers hand in chunks de-duplicated on (indicator, source) for observations,
-since PostgreSQL refuses to update one row twice in one statement.
+Callers hand in chunks unique on (indicator, source), since PostgreSQL refuses to
+update one row twice in one statement.
 """
 
 from __future__ import annotations
@@ -28,36 +29,33 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-__all__ = ["BulkWriter", "IndicatorRow", "ObservationRow", "TagRow", "bulk_writer", "ensure_names"]
+__all__ = ["BulkWriter", "ChunkRow", "bulk_writer", "ensure_names"]
 
-#: (id, type, value, first_seen, last_seen)
-IndicatorRow = tuple[str, str, str, int, int]
-#: (indicator id, source name, confidence, tlp, first_seen, last_seen, notes, attributes JSON)
-ObservationRow = tuple[str, str, int | None, str | None, int, int, str | None, str | None]
-#: (indicator id, tag name)
-TagRow = tuple[str, str]
+#: One staged row per (indicator, source) in a chunk:
+#: (id, type, value, first_seen, last_seen,              -- the indicator, merged over the chunk
+#:  source, confidence, tlp, obs_first, obs_last, notes,  -- that source's observation
+#:  attributes (dict or None), tags (list of names or None; on one row per indicator))
+ChunkRow = Sequence[Any]
 
-_STAGING = {
-    "_st_ind": "id TEXT, type TEXT, value TEXT, first_seen BIGINT, last_seen BIGINT",
-    "_st_obs": (
-        "id TEXT, source TEXT, confidence SMALLINT, tlp TEXT, "
-        "first_seen BIGINT, last_seen BIGINT, notes TEXT, attributes TEXT"
-    ),
-    "_st_tag": "id TEXT, tag TEXT",
-}
+_STAGING_COLUMNS = (
+    "id TEXT, type TEXT, value TEXT, first_seen BIGINT, last_seen BIGINT, source TEXT, "
+    "confidence SMALLINT, tlp TEXT, obs_first BIGINT, obs_last BIGINT, notes TEXT, "
+    "attributes TEXT, tags TEXT"
+)
+_WIDTH = 13
 
 _NEW_SOURCES = (
-    "INSERT INTO source (name, created_at) SELECT DISTINCT source, {now} FROM _st_obs WHERE true "
+    "INSERT INTO source (name, created_at) SELECT DISTINCT source, {now} FROM _st WHERE true "
     "ON CONFLICT (name) DO NOTHING"
 )
 _NEW_TAGS = (
-    "INSERT INTO tag (name, created_at) SELECT DISTINCT tag, {now} FROM _st_tag WHERE true "
-    "ON CONFLICT (name) DO NOTHING"
+    "INSERT INTO tag (name, created_at) SELECT DISTINCT jt.value, {now} "
+    "FROM _st s, {tag_each} WHERE s.tags IS NOT NULL ON CONFLICT (name) DO NOTHING"
 )
 _MAX_PK = "SELECT COALESCE(MAX(pk), 0) FROM indicator"
 _INSERT_INDICATORS = (
     "INSERT INTO indicator (id, type, value, first_seen, last_seen, created_at, updated_at) "
-    "SELECT id, type, value, first_seen, last_seen, {now}, {now} FROM _st_ind WHERE true "
+    "SELECT id, type, value, first_seen, last_seen, {now}, {now} FROM _st WHERE true "
     "ON CONFLICT (id) DO NOTHING"
 )
 _REFRESH_INDICATORS = """
@@ -65,14 +63,14 @@ UPDATE indicator SET
   first_seen = {least}(indicator.first_seen, s.first_seen),
   last_seen = {greatest}(indicator.last_seen, s.last_seen),
   updated_at = {now}
-FROM _st_ind s WHERE indicator.id = s.id AND indicator.pk <= {{max_pk}}
+FROM _st s WHERE indicator.id = s.id AND indicator.pk <= {{max_pk}}
 """
 _MERGE_OBSERVATIONS = """
 INSERT INTO observation (indicator_pk, enclave_id, source_id, confidence, tlp, first_seen,
                          last_seen, times_reported, notes, attributes, created_at, updated_at)
-SELECT i.pk, {enclave}, src.id, s.confidence, s.tlp, s.first_seen, s.last_seen, 1, s.notes,
+SELECT i.pk, {enclave}, src.id, s.confidence, s.tlp, s.obs_first, s.obs_last, 1, s.notes,
        {attrs_in}, {now}, {now}
-FROM _st_obs s JOIN indicator i ON i.id = s.id JOIN source src ON src.name = s.source
+FROM _st s JOIN indicator i ON i.id = s.id JOIN source src ON src.name = s.source
 WHERE true
 ON CONFLICT (indicator_pk, enclave_id, source_id) DO UPDATE SET
   confidence = COALESCE(excluded.confidence, observation.confidence),
@@ -90,8 +88,8 @@ ON CONFLICT (indicator_pk, enclave_id, source_id) DO UPDATE SET
 _MERGE_TAGS = """
 INSERT INTO indicator_tag (indicator_pk, enclave_id, tag_id, created_at)
 SELECT i.pk, {enclave}, t.id, {now}
-FROM _st_tag s JOIN indicator i ON i.id = s.id JOIN tag t ON t.name = s.tag
-WHERE true
+FROM _st s CROSS JOIN {tag_each} JOIN tag t ON t.name = jt.value JOIN indicator i ON i.id = s.id
+WHERE s.tags IS NOT NULL
 ON CONFLICT (indicator_pk, enclave_id, tag_id) DO NOTHING
 """
 
@@ -99,13 +97,11 @@ ON CONFLICT (indicator_pk, enclave_id, tag_id) DO NOTHING
 class BulkWriter(Protocol):
     """Writes chunks for one enclave inside the caller's transaction."""
 
-    def write_chunk(
-        self,
-        indicators: Sequence[IndicatorRow],
-        observations: Sequence[ObservationRow],
-        tags: Sequence[TagRow],
-    ) -> int:
-        """Upsert one chunk; return how many of ``indicators`` were new."""
+    def write_chunk(self, rows: Sequence[ChunkRow]) -> int:
+        """Upsert one chunk; return how many indicators were new.
+
+        ``rows`` must be unique per (id, source); an id may repeat with several sources.
+        """
         ...
 
 
@@ -114,6 +110,7 @@ class _Writer:
     greatest = "max"
     merge_attrs = "json_patch(observation.attributes, excluded.attributes)"
     attrs_in = "s.attributes"
+    tag_each = "json_each(s.tags) AS jt"
 
     def __init__(self, conn: Connection, enclave_id: int, now: int) -> None:
         self.dbapi: Any = conn.connection.driver_connection
@@ -125,11 +122,12 @@ class _Writer:
             "greatest": self.greatest,
             "merge_attrs": self.merge_attrs,
             "attrs_in": self.attrs_in,
+            "tag_each": self.tag_each,
         }
-        self.sql = [s.format(**fmt) for s in (_NEW_SOURCES, _NEW_TAGS, _INSERT_INDICATORS)]
+        self.sql_names = [q.format(**fmt) for q in (_NEW_SOURCES, _NEW_TAGS)]
+        self.sql_insert = _INSERT_INDICATORS.format(**fmt)
         self.sql_refresh = _REFRESH_INDICATORS.format(**fmt)
-        self.sql_observations = _MERGE_OBSERVATIONS.format(**fmt)
-        self.sql_tags = _MERGE_TAGS.format(**fmt)
+        self.sql_merge = [q.format(**fmt) for q in (_MERGE_OBSERVATIONS, _MERGE_TAGS)]
         cur = self.dbapi.cursor()
         try:
             self._create_staging(cur)
@@ -137,48 +135,36 @@ class _Writer:
             cur.close()
 
     def _create_staging(self, cur: Any) -> None:
-        for name, cols in _STAGING.items():
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols})")
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS _st ({_STAGING_COLUMNS})")
         self._clear(cur)
 
     def _clear(self, cur: Any) -> None:
-        for name in _STAGING:
-            cur.execute(f"DELETE FROM {name}")
+        cur.execute("DELETE FROM _st")
 
-    def _stage(self, cur: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _stage(self, cur: Any, rows: Sequence[ChunkRow]) -> None:
         # One statement expanding a JSON array inside SQLite: ~2x faster than
         # executemany, and the GIL is released for the whole statement instead of
         # being re-taken after every row (which stalls against the parsing thread).
-        cols = ", ".join(f"value->>{i}" for i in range(len(rows[0])))
-        cur.execute(f"INSERT INTO {table} SELECT {cols} FROM json_each(?)", (orjson.dumps(rows),))
+        # Nested tag lists and attribute dicts come out of ->> as JSON text.
+        cols = ", ".join(f"value->>{i}" for i in range(_WIDTH))
+        cur.execute(f"INSERT INTO _st SELECT {cols} FROM json_each(?)", (orjson.dumps(rows),))
 
-    def write_chunk(
-        self,
-        indicators: Sequence[IndicatorRow],
-        observations: Sequence[ObservationRow],
-        tags: Sequence[TagRow],
-    ) -> int:
-        if not indicators:
+    def write_chunk(self, rows: Sequence[ChunkRow]) -> int:
+        if not rows:
             return 0
         cur = self.dbapi.cursor()
         try:
-            self._stage(cur, "_st_ind", indicators)
-            if observations:
-                self._stage(cur, "_st_obs", observations)
-                cur.execute(self.sql[0])
-            if tags:
-                self._stage(cur, "_st_tag", tags)
-                cur.execute(self.sql[1])
+            self._stage(cur, rows)
+            for q in self.sql_names:
+                cur.execute(q)
             cur.execute(_MAX_PK)
             max_pk = int(cur.fetchone()[0])
-            cur.execute(self.sql[2])
+            cur.execute(self.sql_insert)
             new = int(cur.rowcount)
-            if new < len(indicators):
+            if new < len(rows):
                 cur.execute(self.sql_refresh.format(max_pk=max_pk))
-            if observations:
-                cur.execute(self.sql_observations)
-            if tags:
-                cur.execute(self.sql_tags)
+            for q in self.sql_merge:
+                cur.execute(q)
             self._clear(cur)
             return new
         finally:
@@ -190,21 +176,29 @@ class _PostgresWriter(_Writer):
     greatest = "GREATEST"
     merge_attrs = "observation.attributes || excluded.attributes"
     attrs_in = "s.attributes::jsonb"
+    tag_each = "jsonb_array_elements_text(s.tags::jsonb) AS jt(value)"
 
     def _create_staging(self, cur: Any) -> None:
-        for name, cols in _STAGING.items():
-            # ON COMMIT DROP: staging never outlives the ingest transaction.
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DROP")
+        # ON COMMIT DROP: staging never outlives the ingest transaction.
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS _st ({_STAGING_COLUMNS}) ON COMMIT DROP")
         self._clear(cur)
 
     def _clear(self, cur: Any) -> None:
         # TRUNCATE, not DELETE: no dead tuples piling up over a long ingest.
-        cur.execute("TRUNCATE " + ", ".join(_STAGING))
+        cur.execute("TRUNCATE _st")
 
-    def _stage(self, cur: Any, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        with cur.copy(f"COPY {table} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    def _stage(self, cur: Any, rows: Sequence[ChunkRow]) -> None:
+        dumps = orjson.dumps
+        with cur.copy("COPY _st FROM STDIN") as copy:
+            for r in rows:
+                attrs, tags = r[11], r[12]
+                copy.write_row(
+                    (
+                        *r[:11],
+                        dumps(attrs).decode() if attrs else None,
+                        dumps(tags).decode() if tags else None,
+                    )
+                )
 
 
 def bulk_writer(conn: Connection, enclave_id: int, now: int) -> BulkWriter:
