@@ -202,7 +202,7 @@ class _Run:
             prefix = ""
             if cidr_at != -1:
                 core, prefix = core[:cidr_at], core[cidr_at:]
-            core = core.strip("-_")
+            core = core.strip("-").rstrip("_")
             cstart = start + tok.find(core)
             cend = cstart + len(core)
             if P.IPV4_SHAPE.fullmatch(core):
@@ -221,8 +221,9 @@ class _Run:
                 if want_file and not in_url and tld_l in FILE_EXTENSIONS and tld.isalnum():
                     self.add(T.FILENAME, core, cstart, cend, 50)
                 continue
-            if self._code_identifier(core, cstart, cend):
-                continue
+            defanged = self.omap is not None and self.omap.touches(cstart, cend)
+            if not defanged and self._code_identifier(core, cstart, cend):
+                continue  # a defanged name was written as an indicator on purpose
             if tld_l in _FILE_TLDS and core.count(".") == 1 and not in_url:
                 if want_file:
                     self.add(T.FILENAME, core, cstart, cend, 50)
