@@ -15,7 +15,7 @@ pytestmark = pytest.mark.fuzz
 
 # Characters that drive the extractor's patterns, so random text reaches deep paths.
 ALPHABET = st.sampled_from(
-    list("a0f9.:/[]()@\\-_ hxtp%\nAZ{}\"'x1T") + ["[.]", "hxxp", "://", "CVE-", "HKLM\\"]
+    [*list("a0f9.:/[]()@\\-_ hxtp%\nAZ{}\"'x1T"), "[.]", "hxxp", "://", "CVE-", "HKLM\\"]
 )
 TEXTS = st.one_of(st.text(max_size=300), st.lists(ALPHABET, max_size=120).map("".join))
 LIMITS = DocumentLimits(max_seconds=5.0)
