@@ -94,3 +94,9 @@ def samples() -> Path:
             pytest.fail(f"shared sample data missing at {SAMPLES}")
         pytest.skip("shared sample data not present")
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def safelist_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One warninglist index cache per worker (building it takes seconds)."""
+    return tmp_path_factory.mktemp("cache")

@@ -105,3 +105,66 @@ def test_stix20_bundle_with_placeholder_urls(store: Store, samples: Path) -> Non
     assert r.status == "done"
     assert (r.accepted, r.duplicate) == (24, 3)  # the placeholder URL appears four times
     assert lookup(store, "https://something.com/someurlpath")
+
+
+def test_prose_report_is_extracted_linked_and_idempotent(
+    store: Store, samples: Path, safelist_cache: Path
+) -> None:
+    f = samples / "reports" / "unit42_2020-10-06_ta551_icedid.txt"
+    opts = IngestOptions(enclave="reports", source="unit42", cache_dir=safelist_cache)
+    r = ingest(store, f, opts)
+    assert r.status == "done" and r.format == "text", r.error
+    assert r.new > 100 and r.rejected == 0
+    # defanged in the text, canonical in the store, linked to the report with its context
+    [dom] = lookup(store, "a020dxl[.]com")
+    [rep] = dom["reports"]
+    assert rep["title"] == "unit42_2020-10-06_ta551_icedid.txt"
+    [sha] = lookup(store, "29e2518acbe312e574dd0d21551b785a5ce117723f8159d9307a4cfd73c267f0")
+    assert sha["type"] == "sha256" and sha["reports"] == [rep]
+    assert lookup(store, "193.201.126.200")[0]["reports"] == [rep]
+    again = ingest(store, f, opts)
+    assert again.new == 0 and again.updated == r.new
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.report)).scalar() == 1
+
+
+def test_html_and_pdf_advisory(store: Store, samples: Path, safelist_cache: Path) -> None:
+    opts = IngestOptions(enclave="cisa", cache_dir=safelist_cache)
+    html = ingest(store, samples / "reports" / "cisa_aa20-302a_ransomware_healthcare.html", opts)
+    pdf = ingest(store, samples / "reports" / "cisa_aa20-302a_ransomware_healthcare.pdf", opts)
+    assert (html.status, html.format, pdf.status, pdf.format) == ("done", "html", "done", "pdf")
+    [ind] = lookup(store, "kostunivo[.]com")
+    assert {r["title"][:20] for r in ind["reports"]} == {
+        "Ransomware Activity ",
+        "Joint Cybersecurity ",
+    }
+    # safelisted / example candidates are skipped with their reason, never silently dropped
+    assert html.skipped > 0 and all(e.reason for e in html.errors if e.kind == "skipped")
+    assert any("warninglist" in e.reason for e in html.errors)
+
+
+def test_flagged_candidates_kept_on_request(
+    store: Store, tmp_path: Path, safelist_cache: Path
+) -> None:
+    f = tmp_path / "note.txt"
+    f.write_text(
+        "The implant beaconed to evil-c2.example.com and checked connectivity with google.com.\n"
+    )
+    skip = ingest(store, f, IngestOptions(enclave="a", cache_dir=safelist_cache, format="text"))
+    assert {e.reason.split(" ")[1] for e in skip.errors if e.kind == "skipped"} >= {"google.com"}
+    assert not lookup(store, "google.com")
+    keep = ingest(
+        store,
+        f,
+        IngestOptions(enclave="a", cache_dir=safelist_cache, format="text", keep_flagged=True),
+    )
+    assert keep.status == "done" and lookup(store, "google.com")
+
+
+def test_broken_pdf_fails_cleanly(store: Store, tmp_path: Path, safelist_cache: Path) -> None:
+    f = tmp_path / "broken.pdf"
+    f.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n" + b"\x00garbage" * 100)
+    r = ingest(store, f, IngestOptions(enclave="a", cache_dir=safelist_cache))
+    assert r.status == "failed" and r.error and "broken.pdf" in r.error
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.indicator)).scalar() == 0

@@ -182,6 +182,12 @@ def db_current(ctx: click.Context) -> None:
 @click.option("--delimiter", help="CSV delimiter (default: detected).")
 @click.option("--encoding", help="Text encoding when not UTF-8 (e.g. latin-1).")
 @click.option(
+    "--keep-flagged",
+    is_flag=True,
+    help="Documents: keep indicators flagged safelisted/example instead of skipping them.",
+)
+@click.option("--no-safelist", is_flag=True, help="Documents: do not check the MISP warninglists.")
+@click.option(
     "--errors",
     "show_errors",
     default=20,
@@ -205,13 +211,18 @@ def ingest_cmd(
     mapping: tuple[str, ...],
     delimiter: str | None,
     encoding: str | None,
+    keep_flagged: bool,
+    no_safelist: bool,
     show_errors: int,
     as_json: bool,
 ) -> None:
-    """Ingest a file of indicators (plain list, CSV/TSV, JSON/JSONL, STIX 2.x, MISP; gzip/zip).
+    """Ingest indicators from a data file or a document.
 
-    Re-ingesting is idempotent: last seen is refreshed and tags merged, no row is
-    duplicated. Every rejected row is reported with its line and reason.
+    Data files: plain list, CSV/TSV, JSON/JSONL, STIX 2.x, MISP (gzip/zip too).
+    Documents: PDF, DOCX, e-mail, HTML, Markdown, prose — indicators are extracted
+    and a report linked to them is recorded. Re-ingesting is idempotent: last seen
+    is refreshed and tags merged, no row is duplicated. Every rejected or skipped
+    row is reported with its line and reason.
     """
     column_map: dict[str, str] = {}
     for m in mapping:
@@ -230,6 +241,9 @@ def ingest_cmd(
         column_map=column_map or None,
         delimiter=delimiter,
         encoding=encoding,
+        keep_flagged=keep_flagged,
+        safelist=not no_safelist,
+        cache_dir=_state(ctx).settings.data_dir / "cache",
     )
     store = _state(ctx).store()
     size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,14 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy.engine import Connection
+
 from spoorhound.core.context import normalize_tag, parse_tlp
 from spoorhound.core.indicators import InvalidIndicator, UnknownType, parse
+from spoorhound.ingest.documents import DocumentError
 from spoorhound.ingest.formats import ReadOptions, read
 from spoorhound.ingest.records import RawRecord, ReaderItem, Rejection, Skip, excerpt
 from spoorhound.ingest.sniff import sniff_format
-from spoorhound.ingest.source import GiB, InputError, check_text_head, open_input, peek_head
+from spoorhound.ingest.source import HEAD, GiB, InputError, check_text_head, open_input, peek_head
+from spoorhound.reference.warninglists import SafelistIndex
 from spoorhound.services import audit
 from spoorhound.services.jobs import ErrorLog, create_job, finish_job, now
+from spoorhound.services.reports import (
+    DOCUMENT_KINDS,
+    ReportDraft,
+    document_kind,
+    draft_report,
+    write_report,
+)
 from spoorhound.storage import schema
 from spoorhound.storage.bulk import bulk_writer, ensure_names
 from spoorhound.storage.engine import Store
@@ -63,6 +75,12 @@ class IngestOptions:
     encoding: str | None = None
     max_bytes: int = 8 * GiB
     actor: str = "cli"
+    #: Documents: flag extracted candidates against the MISP warninglists (and skip them).
+    safelist: bool = True
+    #: Documents: keep candidates flagged safelisted / example / benign instead of skipping.
+    keep_flagged: bool = False
+    #: Where the warninglist index is cached between runs (the data directory's cache).
+    cache_dir: Path | None = None
 
 
 @dataclass(slots=True)
@@ -164,6 +182,8 @@ class _Writer(threading.Thread):
         self.error: BaseException | None = None
         self.abort = threading.Event()
         self.enclave_created = False
+        #: Run inside the transaction after the last chunk (e.g. to write a report).
+        self.after: Callable[[Connection, int], object] | None = None
 
     def run(self) -> None:
         try:
@@ -185,6 +205,8 @@ class _Writer(threading.Thread):
                     self.new += writer.write_chunk(chunk)
                 if self.abort.is_set():
                     raise _Aborted
+                if self.after is not None:
+                    self.after(conn, enclave_id)
         except _Aborted:
             pass
         except BaseException as e:  # reported to the caller's thread
@@ -418,9 +440,12 @@ def ingest(
 ) -> IngestResult:
     """Ingest ``src`` (a path, ``-`` for stdin, or a binary stream) into the store.
 
-    Returns the result with counts and every row error; the same is recorded on a
-    job. Raises nothing for bad input: a whole-file error gives ``status="failed"``
-    with the reason in ``error`` and nothing written.
+    Structured inputs (lists, CSV/TSV, JSON/JSONL, STIX, MISP; gzip or zip) go
+    through the format readers; documents and prose (PDF, DOCX, e-mail, HTML,
+    Markdown, plain text) through the extractor, which also records a report
+    linked to the indicators found. Returns the result with counts and every row
+    error; the same is recorded on a job. Bad input never raises: a whole-file
+    error gives ``status="failed"`` with the reason in ``error`` and nothing written.
     """
     label = name or (
         os.fspath(src)
@@ -435,47 +460,69 @@ def ingest(
     at = now()
     counting: _Counting | None = None
     writer: _Writer | None = None
+    builder = _ChunkBuilder(options, at, result)
+
+    def run(items: Iterable[ReaderItem], draft: ReportDraft | None = None) -> None:
+        nonlocal writer
+        writer = _Writer(store, options.enclave, at)
+        if draft is not None:
+            writer.after = lambda conn, enclave_id: write_report(
+                conn, draft, enclave=options.enclave, enclave_id=enclave_id, source=options.source,
+                tlp=builder.default_tlp, at=at,
+            )  # fmt: skip
+        writer.start()
+        active = writer
+
+        def flush() -> None:
+            if builder.size:
+                active.put(builder.take())
+            if progress:
+                progress(counting.count if counting else 0, result.rows)
+
+        builder.consume(items, flush)
+        flush()
+        writer.finish()
+
     try:
-        builder = _ChunkBuilder(options, at, result)
         if isinstance(src, str | os.PathLike) and os.fspath(src) != "-":
             try:
                 counting = _Counting(open(src, "rb"))  # noqa: SIM115 - closed below
             except OSError as e:
                 raise InputError(f"{label}: cannot open: {e.strerror or e}") from e
-            stream_src: Any = counting
+            raw_src: Any = counting
         else:
-            stream_src = src
-        with open_input(stream_src, max_bytes=options.max_bytes, name=label) as inp:
-            head, stream = peek_head(inp.raw)
-            # Binary and empty files are refused before anything guesses a format.
-            check_text_head(head, label, options.encoding)
-            fmt = options.format or sniff_format(head, Path(label).name)
-            result.format = fmt
-            if fmt == "text":
-                raise InputError(
-                    f"{label}: looks like unstructured text; extraction from prose is not "
-                    "available in this build (pass --format plain for one indicator per line)"
-                )
-            items = read(fmt, stream, _reader_options(options, label))
-            writer = _Writer(store, options.enclave, at)
-            writer.start()
-            active = writer
-
-            def flush() -> None:
-                if builder.size:
-                    active.put(builder.take())
-                if progress:
-                    progress(counting.count if counting else 0, result.rows)
-
-            builder.consume(items, flush)
-            flush()
-            writer.finish()
-            if progress:
-                progress(counting.count if counting else 0, result.rows)
+            raw_src = sys.stdin.buffer if isinstance(src, str | os.PathLike) else src
+        if raw_src.seekable():
+            # Seek back rather than replay: zip archives need a seekable file.
+            head, raw_stream = raw_src.read(HEAD), raw_src
+            raw_src.seek(0)
+        else:
+            head, raw_stream = peek_head(raw_src)
+        kind = options.format if options.format in DOCUMENT_KINDS else None
+        if options.format is None:
+            kind = document_kind(head, Path(label).name)
+        if kind is not None:
+            result.format = kind
+            draft = _draft(raw_stream, label, kind, options)
+            run(draft.items, draft)
+        else:
+            with open_input(raw_stream, max_bytes=options.max_bytes, name=label) as inp:
+                head, stream = peek_head(inp.raw)
+                if options.format != "text":
+                    # Binary and empty files are refused before anything guesses a format.
+                    check_text_head(head, label, options.encoding)
+                fmt = options.format or sniff_format(head, Path(label).name)
+                result.format = fmt
+                if fmt == "text":
+                    draft = _draft(stream, label, "text", options)
+                    run(draft.items, draft)
+                else:
+                    run(read(fmt, stream, _reader_options(options, label)))
+        assert writer is not None
         result.new = writer.new
         result.updated = len(builder.seen) - writer.new
         result.status = "done"
-    except (InputError, ValueError, OSError) as e:
+    except (InputError, DocumentError, ValueError, OSError) as e:
         if writer is not None:
             writer.cancel()
         result.status = "failed"
@@ -516,6 +563,11 @@ def ingest(
             details={"job_id": job_id, **result.counts()},
         )
     return result
+
+
+def _draft(stream: BinaryIO, label: str, kind: str, options: IngestOptions) -> ReportDraft:
+    safelist = SafelistIndex.load(cache_dir=options.cache_dir) if options.safelist else None
+    return draft_report(stream, label, kind, safelist=safelist, keep_flagged=options.keep_flagged)
 
 
 def _params(options: IngestOptions) -> dict[str, Any]:
