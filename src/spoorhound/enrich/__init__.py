@@ -1,0 +1,1 @@
+"""Enrichment: providers (offline and online), the plugin system, and the runner."""

@@ -1,0 +1,310 @@
+"""The enrichment provider contract: what a provider declares and what it returns.
+
+A provider (IntelOwl's "analyzer") is one class in one module. It declares its
+``name``, the indicator ``types`` it handles, the highest TLP it may receive
+(``max_tlp``: an indicator whose visible TLP is above it is never sent; TLP:RED
+never leaves the box), its ``timeout`` (in its config), ``rate_limit``,
+``cache_ttl``, whether it ``needs_key``, and a pydantic ``config_model`` whose
+secrets are ``SecretStr``. It returns :class:`EnrichmentResult`: the raw payload,
+a normalised verdict with a 0–100 score, tags, attributes and related indicators
+(pivots).
+
+Two kinds:
+
+* :class:`OfflineProvider` — no network, on by default, synchronous and batched
+  (``enrich_many``), built for hundreds of thousands of indicators per second.
+* :class:`HttpProvider` — a real API over httpx, off until configured. Subclasses
+  implement ``enrich`` (and ``enrich_batch`` where the API has a bulk endpoint) and
+  use :meth:`HttpProvider.request`, which maps every failure (429 with
+  ``Retry-After``, 401/403, 404, 5xx, HTML instead of JSON, a 200 with an error
+  body, time-outs, TLS errors, oversized bodies) to a :class:`ProviderError`
+  carrying a :class:`Status`, so the runner can retry, wait or give up uniformly.
+
+Exceptions: :class:`ProviderError` (one failed call: status, reason, retry-after).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import httpx
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from spoorhound.core.indicators import Indicator, IndicatorType
+
+__all__ = [
+    "TLP_ORDER",
+    "EnrichmentResult",
+    "HttpConfig",
+    "HttpProvider",
+    "OfflineProvider",
+    "Provider",
+    "ProviderConfig",
+    "ProviderError",
+    "RateLimit",
+    "Related",
+    "Status",
+    "Verdict",
+    "tlp_allows",
+]
+
+#: TLP levels from least to most restricted.
+TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
+
+
+def tlp_allows(max_tlp: str, tlp: str | None) -> bool:
+    """Whether an indicator at ``tlp`` (None = unmarked, treated as ``clear``) may go to a
+    provider that accepts up to ``max_tlp``."""
+    return TLP_ORDER.index(tlp or "clear") <= TLP_ORDER.index(max_tlp)
+
+
+class Verdict(enum.StrEnum):
+    """A provider's normalised opinion of an indicator."""
+
+    MALICIOUS = "malicious"
+    SUSPICIOUS = "suspicious"
+    BENIGN = "benign"
+    UNKNOWN = "unknown"
+
+
+class Status(enum.StrEnum):
+    """Outcome of one lookup. Only ``OK`` and ``NOT_FOUND`` are answers; the rest are failures."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"  # retry after ``retry_after`` seconds
+    QUOTA_EXCEEDED = "quota_exceeded"  # daily/monthly quota: wait for the reset
+    AUTH_FAILED = "auth_failed"  # missing or wrong key: one clear message, no retries
+    ERROR = "error"  # transient (5xx, time-out, garbage): retried with backoff
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A provider's documented limits; None means no limit at that scale."""
+
+    per_second: float | None = None
+    per_minute: int | None = None
+    per_day: int | None = None
+    per_month: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A pivot: another indicator and how it relates (``resolves-to``, ``hosted-on``…)."""
+
+    relation: str
+    type: IndicatorType
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentResult:
+    """One provider's answer about one indicator (stored append-only, with its time)."""
+
+    provider: str
+    indicator: Indicator
+    status: Status
+    verdict: Verdict = Verdict.UNKNOWN
+    score: int | None = None
+    tags: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    related: tuple[Related, ...] = ()
+    raw: Any = None
+    error: str | None = None
+    retry_after: float | None = None
+    fetched_at: int = field(default_factory=lambda: int(time.time()))
+
+    @property
+    def ok(self) -> bool:
+        """An answer (found or not found), as opposed to a failed attempt."""
+        return self.status in (Status.OK, Status.NOT_FOUND)
+
+
+class ProviderError(Exception):
+    """One failed call: a :class:`Status`, a reason for humans, and maybe when to retry."""
+
+    def __init__(self, status: Status, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class ProviderConfig(BaseModel):
+    """Settings every provider has. Unknown keys are an error (typos never pass silently)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+
+
+class HttpConfig(ProviderConfig):
+    """Settings of an HTTP provider; ``api_key`` is never shown or logged."""
+
+    enabled: bool = False
+    base_url: str
+    api_key: SecretStr | None = None
+    timeout: float = Field(default=15.0, gt=0, le=300)
+    max_response_bytes: int = Field(default=8 << 20, gt=0)
+    verify_tls: bool = True
+
+
+class Provider(ABC):
+    """Base of every provider; subclasses set the class attributes."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    types: ClassVar[frozenset[IndicatorType]]
+    max_tlp: ClassVar[str] = "amber"
+    network: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    rate_limit: ClassVar[RateLimit] = RateLimit()
+    cache_ttl: ClassVar[int] = 86_400
+    config_model: ClassVar[type[ProviderConfig]] = ProviderConfig
+
+    def __init__(self, config: ProviderConfig | None = None) -> None:
+        self.config = config if config is not None else self.config_model()
+
+    def accepts(self, indicator: Indicator, tlp: str | None = None) -> bool:
+        """Whether this provider handles the indicator's type and may see its TLP."""
+        return indicator.type in self.types and tlp_allows(self.max_tlp, tlp)
+
+    def result(
+        self, indicator: Indicator, status: Status = Status.OK, **kw: Any
+    ) -> EnrichmentResult:
+        """Shorthand for building this provider's result."""
+        return EnrichmentResult(provider=self.name, indicator=indicator, status=status, **kw)
+
+
+class OfflineProvider(Provider):
+    """A provider that needs no network: synchronous, batched, fast."""
+
+    max_tlp: ClassVar[str] = "red"  # nothing leaves the machine
+
+    @abstractmethod
+    def enrich_many(self, indicators: Sequence[Indicator]) -> list[EnrichmentResult]:
+        """One result per accepted indicator, in order."""
+
+
+class HttpProvider(Provider):
+    """A provider behind an HTTP API (httpx)."""
+
+    network: ClassVar[bool] = True
+    config_model: ClassVar[type[ProviderConfig]] = HttpConfig
+    #: How many indicators ``enrich_batch`` takes at once (1 = no bulk endpoint).
+    batch_size: ClassVar[int] = 1
+
+    @property
+    def http(self) -> HttpConfig:
+        """The typed configuration."""
+        assert isinstance(self.config, HttpConfig)
+        return self.config
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers carrying the API key (override per provider)."""
+        return {}
+
+    @abstractmethod
+    async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
+        """Look one indicator up; raise :class:`ProviderError` on failure."""
+
+    async def enrich_batch(
+        self, client: httpx.AsyncClient, indicators: Sequence[Indicator]
+    ) -> list[EnrichmentResult]:
+        """Look several up; providers with a bulk endpoint override this."""
+        return [await self.enrich(client, i) for i in indicators]
+
+    async def request(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        not_found: tuple[int, ...] = (404,),
+    ) -> Any:
+        """Call the API and return the decoded JSON body, or None when the status is in
+        ``not_found``. Every failure becomes a :class:`ProviderError`."""
+        if self.needs_key and self.http.api_key is None:
+            raise ProviderError(Status.AUTH_FAILED, f"{self.name}: no API key configured")
+        url = self.http.base_url.rstrip("/") + "/" + path.lstrip("/")
+        hdrs = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
+        try:
+            async with client.stream(
+                method,
+                url,
+                params=params,
+                data=data,
+                json=json,
+                headers=hdrs,
+                timeout=self.http.timeout,
+            ) as resp:
+                body = await self._read_capped(resp)
+        except httpx.TimeoutException:
+            raise ProviderError(
+                Status.ERROR, f"{self.name}: timed out after {self.http.timeout:g}s"
+            ) from None
+        except httpx.ConnectError as e:
+            reason = (
+                "TLS error"
+                if "SSL" in str(e) or "certificate" in str(e).lower()
+                else "cannot connect"
+            )
+            raise ProviderError(Status.ERROR, f"{self.name}: {reason}: {e}") from None
+        except httpx.HTTPError as e:
+            raise ProviderError(Status.ERROR, f"{self.name}: {type(e).__name__}: {e}") from None
+        code = resp.status_code
+        if code in not_found:
+            return None
+        if code == 429:
+            raise ProviderError(
+                Status.RATE_LIMITED,
+                f"{self.name}: rate limited (429)",
+                _retry_after(resp.headers.get("Retry-After")),
+            )
+        if code in (401, 403):
+            raise ProviderError(
+                Status.AUTH_FAILED,
+                f"{self.name}: authentication failed ({code}); check the API key",
+            )
+        if code >= 400:
+            raise ProviderError(Status.ERROR, f"{self.name}: HTTP {code}")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            kind = resp.headers.get("content-type", "unknown content type").split(";")[0]
+            raise ProviderError(Status.ERROR, f"{self.name}: expected JSON, got {kind}") from None
+
+    async def _read_capped(self, resp: httpx.Response) -> bytes:
+        limit = self.http.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ProviderError(
+                    Status.ERROR, f"{self.name}: response larger than {limit} bytes"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None

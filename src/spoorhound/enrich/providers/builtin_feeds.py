@@ -1,0 +1,12 @@
+"""Registration of built-in providers (entry point `builtin-feeds`)."""
+
+from __future__ import annotations
+
+from spoorhound.enrich.plugins import hookimpl
+from spoorhound.enrich.provider import Provider
+
+
+@hookimpl
+def spoorhound_providers() -> list[type[Provider]]:
+    """The providers of this group."""
+    return []
