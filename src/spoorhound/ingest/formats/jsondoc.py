@@ -8,21 +8,22 @@ backend; the object-wrapped shape goes through a slower Python event loop becaus
 the list's key is only known once it is read.
 
 JSON Lines: one object (or string) per line, parsed with orjson; a line that is not
-JSON is a rejection with its line number and the file goes on.
+JSON is a rejection with its line number and the file goes on. Lines come from
+:func:`.delimited.segments`, a decoded chunk at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import orjson
 
-from spoorhound.ingest.formats.fields import RowPlan, build_record, plan
+from spoorhound.ingest.formats.delimited import segments
+from spoorhound.ingest.formats.fields import RowBuilder, compile_builder, plan
 from spoorhound.ingest.formats.jsonstream import JsonItems, first_byte, open_json
 from spoorhound.ingest.formats.options import ReadOptions
 from spoorhound.ingest.records import RawRecord, ReaderItem, Rejection, excerpt
-from spoorhound.ingest.source import iter_lines
 
 __all__ = ["LIST_KEYS", "ObjectMapper", "read", "read_lines"]
 
@@ -33,16 +34,20 @@ _PLAN_CACHE_MAX = 1024
 
 
 class ObjectMapper:
-    """Maps JSON objects to records, caching the plan per set of keys (objects in
-    one file nearly always share their keys)."""
+    """Maps JSON objects to records, caching a compiled row builder per set of keys
+    (objects in one file nearly always share their keys)."""
 
     def __init__(self, options: ReadOptions) -> None:
         self._options = options
-        self._plans: dict[tuple[str, ...], RowPlan] = {}
+        self._builders: dict[tuple[str, ...], RowBuilder] = {}
 
     def item(self, n: int, obj: Any) -> ReaderItem:
         """Map item ``n`` (an object or a bare string) to a record or a rejection."""
-        if isinstance(obj, str):
+        if type(obj) is dict:
+            build = self._builders.get(tuple(obj))
+            if build is not None:
+                return build(n, obj)
+        elif isinstance(obj, str):
             value = obj.strip()
             if not value:
                 return Rejection(n, "empty string item")
@@ -54,13 +59,14 @@ class ObjectMapper:
                 excerpt(repr(obj)),
             )
         keys = tuple(obj)
-        p = self._plans.get(keys)
-        if p is None:
-            if len(self._plans) >= _PLAN_CACHE_MAX:
-                self._plans.clear()
+        build = self._builders.get(keys)
+        if build is None:
+            if len(self._builders) >= _PLAN_CACHE_MAX:
+                self._builders.clear()
             p = plan(keys, keys, self._options.column_map)
-            self._plans[keys] = p
-        return build_record(n, obj, p, self._options.default_type)
+            build = compile_builder(p, self._options.default_type, strings=False)
+            self._builders[keys] = build
+        return build(n, obj)
 
 
 def read(stream: BinaryIO, options: ReadOptions) -> Iterator[ReaderItem]:
@@ -115,17 +121,30 @@ def _single(items: JsonItems, mapper: ObjectMapper) -> Iterator[ReaderItem]:
 def read_lines(stream: BinaryIO, options: ReadOptions) -> Iterator[ReaderItem]:
     """Yield a record or rejection per line of a JSON Lines file."""
     mapper = ObjectMapper(options)
+    builders = mapper._builders
+    item = mapper.item
     loads = orjson.loads
-    for item in iter_lines(stream, encoding=options.encoding, name=options.label()):
-        if type(item) is not tuple:
-            yield item  # type: ignore[misc]
-            continue
-        line, text = item
-        if not text or text.isspace():
-            continue
-        try:
-            obj = loads(text)
-        except orjson.JSONDecodeError as e:
-            yield Rejection(line, f"invalid JSON: {e}", excerpt(text))
-            continue
-        yield mapper.item(line, obj)
+    for seg in segments(stream, options.encoding, options.label()):
+        if type(seg) is tuple:
+            base, text = seg
+            lines: Iterable[Any] = enumerate(text.split("\n")[:-1], base + 1)
+        else:
+            lines = seg
+        for it in lines:
+            if type(it) is not tuple:
+                yield it
+                continue
+            line, text = it
+            try:
+                obj = loads(text)
+            except orjson.JSONDecodeError as e:
+                # Blank lines are not JSON either, and not rows.
+                if text and not text.isspace():
+                    yield Rejection(line, f"invalid JSON: {e}", excerpt(text))
+                continue
+            if type(obj) is dict:
+                build = builders.get(tuple(obj))
+                if build is not None:
+                    yield build(line, obj)
+                    continue
+            yield item(line, obj)
