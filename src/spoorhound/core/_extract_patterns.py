@@ -14,50 +14,52 @@ from __future__ import annotations
 
 import re
 
-# --- URLs -------------------------------------------------------------------------
-SCHEMES = "https?|ftps?|sftp|tftp|wss?|smb|file|tcp|udp|rtsp|ssh|telnet|ldaps?|irc|rmi|s3|rtmp"
-URL = re.compile(
-    rf"(?<![\w+.-])(?:{SCHEMES})://[^\s<>\"'`{{}}|\\^\x00-\x1f\x7f]++",
-    re.I,
+# Most patterns start with a literal or a narrow character class and have no leading
+# look-behind: a leading look-behind (or re.IGNORECASE) stops the engine from skipping
+# through the text in C. The left boundary is then checked in Python on each match
+# (``boundary_ok`` in extract.py), which is cheap because matches are rare.
+
+# --- URLs: anchored on "://"; the scheme before it is read with SCHEME_END ----------
+SCHEMES = (
+    "https?|ftps?|sftp|tftp|wss?|smb|file|tcp|udp|rtsp|ssh|telnet|ldaps?|irc|rmi|s3|rtmp"
 )
+URL_TAIL = re.compile(r"://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]++")
+SCHEME_END = re.compile(rf"(?:{SCHEMES})\Z", re.I)
 # Characters that end a sentence, not a URL, when they are the URL's last character.
 URL_TRAILING = ".,;:!?'\"*-_"
 BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
 
-# --- dotted tokens: domains, IPv4, CIDR, host:port, file names ----------------------
+# --- whitespace-separated tokens holding "." / ":" are searched with these ---------
 DOTTED = re.compile(
     r"(?<![\w-])[\w-]++(?:\.[\w-]++)++(?:/[0-9]{1,2}+(?![\w/.]))?(?::[0-9]{1,5}+(?![\w:]))?"
 )
 IPV4_SHAPE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
 NUMERIC = re.compile(r"[0-9.]+")
+IPV6 = re.compile(
+    r"(?<![\w:.])[0-9A-Fa-f]{0,4}+:[0-9A-Fa-f:.]{2,45}+(?:%[\w.]{1,16}+)?(?:/[0-9]{1,3}+)?(?![\w:])"
+)
+MAC = re.compile(
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
+)
 
-# --- e-mail ---------------------------------------------------------------------
-EMAIL = re.compile(r"(?<![\w.+%'-])[\w.+%'-]{1,64}+@[\w-]++(?:\.[\w-]++)++")
+# --- e-mail: anchored on "@"; the local part is read backwards with LOCAL_END --------
+EMAIL_TAIL = re.compile(r"@[\w-]++(?:\.[\w-]++)++")
+LOCAL_END = re.compile(r"[\w.+%'-]{1,64}\Z")
 
 # --- hex runs: md5/sha1/sha256/sha512/tlsh/imphash/ja3 ------------------------------
 HEX = re.compile(r"(?<![0-9A-Za-z_])[0-9A-Fa-f]{32,130}+(?![0-9A-Za-z_])")
 HEX_TYPES = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512", 70: "tlsh"}
 
-# --- IPv6 (validated by the canonicaliser; this only finds candidates) --------------
-IPV6 = re.compile(
-    r"(?<![\w:.])[0-9A-Fa-f]{0,4}+:[0-9A-Fa-f:.]{2,45}+(?:%[\w.]{1,16}+)?(?:/[0-9]{1,3}+)?(?![\w:])"
-)
-
-# --- the rarer types, each with a literal-ish prefix --------------------------------
-CVE = re.compile(r"(?<![\w-])CVE[-_‐–][0-9]{4}[-_‐–][0-9]{4,7}+(?![\w-])", re.I)
-ATTACK = re.compile(r"(?<![\w-])T1[0-9]{3}(?:\.[0-9]{3})?(?![\w-]|\.[0-9])")
-ASN = re.compile(r"(?<![\w-])(?:AS[0-9]{1,10}+|ASN[ :]?[0-9]{1,10}+)(?![\w-])")
-MAC = re.compile(
-    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
-    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
-)
-SSDEEP = re.compile(r"(?<![\w:])[0-9]{1,10}+:[A-Za-z0-9/+]{3,64}+:[A-Za-z0-9/+]{1,64}+(?![\w:/+])")
-TLSH = re.compile(r"(?<![\w])T1[0-9A-Fa-f]{70}(?![\w])")
-JA4 = re.compile(
-    r"(?<![\w])[tqd][0-9s][0-9][di][0-9]{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}(?![\w])"
-)
+# --- the rarer types --------------------------------------------------------------
+CVE = re.compile(r"[Cc][Vv][Ee][-_‐–][0-9]{4}[-_‐–][0-9]{4,7}+(?![\w-])")
+ATTACK = re.compile(r"T1[0-9]{3}(?:\.[0-9]{3})?(?![\w-]|\.[0-9])")
+ASN = re.compile(r"AS(?:[0-9]{1,10}+|N[ :]?[0-9]{1,10}+)(?![\w-])")
+SSDEEP = re.compile(r"[0-9]{1,10}+:[A-Za-z0-9/+]{3,64}+:[A-Za-z0-9/+]{1,64}+(?![\w:/+])")
+TLSH = re.compile(r"T1[0-9A-Fa-f]{70}(?![\w])")
+JA4 = re.compile(r"[tqd][0-9s][0-9][di][0-9]{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}(?![\w])")
 WALLET = re.compile(
-    r"(?<![\w])(?:"
+    r"(?:"
     r"(?P<btc>[13][1-9A-HJ-NP-Za-km-z]{25,34}+|bc1[02-9ac-hj-np-z]{11,71}+)"
     r"|(?P<eth>0x[0-9a-fA-F]{40})"
     r"|(?P<xmr>[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93})"
@@ -66,32 +68,34 @@ WALLET = re.compile(
 # Windows registry keys; a space is allowed inside a component only when a later
 # backslash shows the key goes on (``...\Windows NT\CurrentVersion``).
 _REG_ROOT = (
-    r"(?:HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|"
-    r"HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC)"
+    r"HK(?:EY_LOCAL_MACHINE|EY_CURRENT_USER|EY_CLASSES_ROOT|EY_USERS|"
+    r"EY_CURRENT_CONFIG|LM|CU|CR|U|CC)"
 )
 _PART = r"[^\\\s\"'<>|*?]++"
 _PATH_BODY = rf"(?:\\{_PART}(?:[ ](?={_PART}\\)[^\\\s\"'<>|*?]++)*+)++\\?"
-REGKEY = re.compile(rf"(?<![\w\\]){_REG_ROOT}{_PATH_BODY}", re.I)
-# Windows paths: drive letter, UNC, or %ENV%; quoted paths may hold spaces anywhere.
-FILEPATH = re.compile(
-    rf"(?<![\w\\%])(?:[A-Za-z]:|\\\\[\w.$-]{{1,64}}+|%[A-Za-z_]{{2,32}}+%){_PATH_BODY}"
-)
+REGKEY = re.compile(rf"{_REG_ROOT}{_PATH_BODY}")
+# Windows paths. A drive path is found from its ":\" (the letter before it is checked
+# in Python); UNC and %ENV% paths start with "\\" and "%".
+DRIVE_PATH = re.compile(rf":{_PATH_BODY}")
+UNC_PATH = re.compile(rf"\\\\[\w.$-]{{1,64}}+{_PATH_BODY}")
+ENV_PATH = re.compile(rf"%[A-Za-z_]{{2,32}}+%{_PATH_BODY}")
+# Quoted paths and keys may hold spaces anywhere.
 QUOTED_PATH = re.compile(
     r"\"((?:[A-Za-z]:|\\\\[\w.$-]{1,64}+|%[A-Za-z_]{2,32}+%)\\[^\"\n\r<>|*?]{1,259}+)\""
 )
-QUOTED_REGKEY = re.compile(rf"\"({_REG_ROOT}\\[^\"\n\r]{{1,300}}+)\"", re.I)
+QUOTED_REGKEY = re.compile(rf"\"({_REG_ROOT}\\[^\"\n\r]{{1,300}}+)\"")
 UNIX_PATH = re.compile(
-    r"(?<![\w/.:~-])/(?:tmp|etc|var|usr|bin|sbin|opt|home|root|dev/shm|Library|Users|private)"
+    r"/(?:tmp|etc|var|usr|bin|sbin|opt|home|root|dev/shm|Library|Users|private)"
     r"(?:/[\w.@%+~-]++)++/?"
 )
-MUTEX = re.compile(
-    r"(?:\bmutex(?:es)?(?:[ ]name)?[ ]*(?:[:=]|is|named|called)?[ ]*[\"'“]?"
-    r"(?P<label>[\w{][^\s\"'”,;)]{2,127}+))"
-    r"|(?<![\w\\])(?P<ns>(?:Global|Local|Session\\[0-9]{1,3})\\[^\s\"'”,;)\\]{3,128}+)",
-    re.I,
+# "mutex: NAME" is found from its "utex" (the "m"/"M" before it is checked in Python).
+MUTEX_LABEL = re.compile(
+    r"utex(?:es)?(?:[ ]name)?[ ]*(?:[:=]|is|named|called)?[ ]*[\"'“]?"
+    r"(?P<label>[\w{][^\s\"'”,;)]{2,127}+)"
 )
+MUTEX_NS = re.compile(r"(?:Global|Local|Session\\[0-9]{1,3})\\[^\s\"'”,;)\\]{3,128}+")
 USER_AGENT = re.compile(
-    r"(?<![\w/])(?:Mozilla|Opera)/[0-9]\.[0-9]{1,2}[ ]\([^()\n\r]{1,200}+\)[^\n\r\"'<>`]{0,300}+"
+    r"(?:Mozilla|Opera)/[0-9]\.[0-9]{1,2}[ ]\([^()\n\r]{1,200}+\)[^\n\r\"'<>`]{0,300}+"
 )
 YARA_START = re.compile(
     r"(?m)^[ \t]*(?:(?:private|global)[ \t]+){0,2}rule[ \t]+[A-Za-z_]\w{0,127}+[^{\n]{0,300}+\{"
@@ -100,15 +104,17 @@ YARA_MAX = 256 * 1024
 
 # --- context heuristics ----------------------------------------------------------
 # Words in front of an indicator that say the text itself calls it benign or an example.
+# Searched in the lower-cased line before a candidate, and only after a cheap
+# substring test with the *_HINTS words says one may be there.
+BENIGN_HINTS = ("benign", "legit", "false", "not mal", "whitelist", "allow", "safe", "known good", "clean")
 BENIGN_BEFORE = re.compile(
     r"\b(?:benign|legitimate|legit|false[ -]positives?|not[ ]malicious|whitelist(?:ed)?|"
-    r"allow-?list(?:ed)?|safe-?list(?:ed)?|known[ ]good|clean)\b",
-    re.I,
+    r"allow-?list(?:ed)?|safe-?list(?:ed)?|known[ ]good|clean)\b"
 )
+EXAMPLE_HINTS = ("e.g.", "i.e.", "example", "instance", "placeholder", "sample value")
 EXAMPLE_BEFORE = re.compile(
     r"(?:\be\.g\.|\bi\.e\.|\bfor[ ]example\b|\bfor[ ]instance\b|\bexample:|\bplaceholder\b|"
-    r"\bsuch[ ]as[ ]the[ ]placeholder\b|\bsample[ ]value\b)",
-    re.I,
+    r"\bsample[ ]value\b)"
 )
 VERSION_BEFORE = re.compile(
     r"(?:\bv|\bver\.?|\bversion|\brelease|\bbuild|\brev\.?|\bupdate|\bpatch)[ :]*$", re.I

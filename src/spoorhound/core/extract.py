@@ -23,9 +23,8 @@ Flags a candidate may carry:
 
 from __future__ import annotations
 
-import itertools
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -40,6 +39,12 @@ __all__ = ["Candidate", "Safelist", "extract", "is_real_tld", "unique"]
 
 T = IndicatorType
 _CONTEXT_WIDTH = 160
+_NO_FLAGS: frozenset[str] = frozenset()
+_URL_HOST = ("url-host",)
+_EMAIL_DOMAIN = ("email-domain",)
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_HEX_TYPE = {t.value: t for t in (T.MD5, T.SHA1, T.SHA256, T.SHA512, T.TLSH, T.JA3, T.JA3S, T.IMPHASH)}
+_ALL_HEX = re.compile(r"[0-9A-Fa-f]+")
 _LOOKBACK = 80  # characters before a candidate searched for benign / example words
 
 #: The type of every indicator this module can find (string/bytes have no textual marker).
@@ -103,9 +108,63 @@ class _Run:
         self.out: list[Candidate] = []
         # spans (refanged offsets) inside which dotted tokens are not separate indicators
         self.url_spans: list[tuple[int, int]] = []
+        self.url_starts: list[int] = []  # the same spans as two sorted lists, for bisect
+        self.url_ends: list[int] = []
         self.url_hosts: set[int] = set()  # refanged start offsets of URL hosts
         self.path_spans: list[tuple[int, int]] = []
+        self.path_starts: list[int] = []
+        self.path_ends: list[int] = []
         self.tld_set = tlds()
+        self._tokens: list[tuple[int, str]] | None = None
+        self._blobs: dict[str, _Blob] = {}
+        self._norm: dict[tuple[IndicatorType, str], str | None] = {}
+        self._hints: list[int] | None = None
+
+    def tokens(self) -> list[tuple[int, str]]:
+        """(offset, token) for whitespace-separated tokens that may hold a host or address.
+
+        ``str.split`` and the filter run in bulk; only tokens with a ".", ":" or 14+
+        characters (hashes, wallets, MACs) are kept. Offsets are recovered with
+        ``str.find`` from the previous kept token's end, which is exact because the
+        tokens skipped in between are shorter and hold neither "." nor ":", so they
+        cannot contain a kept token.
+        """
+        if self._tokens is None:
+            text = self.text
+            kept = [t for t in text.split() if len(t) >= 14 or "." in t or ":" in t]
+            out: list[tuple[int, str]] = []
+            pos = 0
+            for tok in kept:
+                at = text.find(tok, pos)
+                out.append((at, tok))
+                pos = at + len(tok)
+            self._tokens = out
+        return self._tokens
+
+    def blob(self, kind: str) -> _Blob:
+        """Kept tokens of one kind ("dot", "colon", "long") joined, for one regex call."""
+        found = self._blobs.get(kind)
+        if found is None:
+            toks = self.tokens()
+            if kind == "dot":
+                sel = [t for t in toks if "." in t[1]]
+            elif kind == "colon":
+                sel = [t for t in toks if t[1].count(":") >= 2]
+            elif kind == "hex":
+                sel = [t for t in toks if len(t[1]) >= 32]
+            elif kind == "wallet":
+                sel = [t for t in toks if len(t[1]) >= 26 and not _ALL_HEX.fullmatch(t[1])]
+            elif kind == "mac":
+                sel = [
+                    t
+                    for t in toks
+                    if len(t[1]) >= 14
+                    and (t[1].count(":") >= 5 or t[1].count("-") >= 5 or t[1].count(".") >= 2)
+                ]
+            else:
+                sel = [t for t in toks if len(t[1]) >= 14]
+            found = self._blobs[kind] = _Blob(sel)
+        return found
 
     # -- offsets and context ---------------------------------------------------------
 
@@ -114,14 +173,23 @@ class _Run:
             return start, end
         return self.omap.start(start), self.omap.end(end)
 
-    def context(self, ostart: int, oend: int) -> str:
-        """A single-line snippet of the original text around ``[ostart, oend)``."""
-        text = self.original
-        pad = max(0, (_CONTEXT_WIDTH - (oend - ostart)) // 2)
-        lo = max(0, ostart - pad)
-        hi = min(len(text), oend + pad)
-        snippet = " ".join(text[lo:hi].split())
-        return snippet[:_CONTEXT_WIDTH] if oend - ostart < _CONTEXT_WIDTH else snippet
+    def hints(self) -> list[int]:
+        """Sorted offsets of every benign / example hint word in the text.
+
+        Found once per text with ``str.find`` on the lower-cased text, so the
+        per-candidate check is one bisect instead of a dozen substring searches.
+        """
+        if self._hints is None:
+            low = self.text.lower()
+            found: list[int] = []
+            for word in P.BENIGN_HINTS + P.EXAMPLE_HINTS:
+                at = low.find(word)
+                while at != -1:
+                    found.append(at)
+                    at = low.find(word, at + 1)
+            found.sort()
+            self._hints = found
+        return self._hints
 
     def add(
         self,
@@ -135,33 +203,58 @@ class _Run:
         """Validate ``raw`` as ``itype`` and record it; refanged offsets in, None if invalid."""
         if itype not in self.types:
             return None
+        key = (itype, raw)
         try:
-            value = normalize(itype, raw)
-        except InvalidIndicator:
+            value = self._norm[key]
+        except KeyError:
+            try:
+                value = normalize(itype, raw)
+            except InvalidIndicator:
+                value = None
+            self._norm[key] = value  # reports repeat the same indicators many times
+        if value is None:
             return None
-        ostart, oend = self._orig(start, end)
-        fl = set(flags)
-        if self.omap is not None and self.omap.touches(start, end):
-            fl.add("defanged")
-            confidence += 10
-        before = self.text[max(0, start - _LOOKBACK) : start]
-        nl = before.rfind("\n")
-        line_before = before[nl + 1 :] if nl != -1 else before
-        if P.BENIGN_BEFORE.search(line_before):
-            fl.add("benign-context")
-        if P.EXAMPLE_BEFORE.search(line_before) or _is_example(itype, value):
+        fl = set(flags) if flags else set()
+        omap = self.omap
+        if omap is None:
+            ostart, oend = start, end
+        else:
+            ostart, oend, defanged = omap.span(start, end)
+            if defanged:
+                fl.add("defanged")
+                confidence += 10
+        text = self.text
+        hints = self.hints()
+        if hints:
+            lo = max(text.rfind("\n", 0, start) + 1, start - _LOOKBACK)
+            i = bisect_left(hints, lo)
+            if i < len(hints) and hints[i] < start:
+                line_before = text[lo:start].lower()
+                if P.BENIGN_BEFORE.search(line_before):
+                    fl.add("benign-context")
+                if P.EXAMPLE_BEFORE.search(line_before):
+                    fl.add("example")
+        if _is_example(itype, value):
             fl.add("example")
-        if fl & {"benign-context", "example"}:
+        if fl and ("example" in fl or "benign-context" in fl):
             confidence -= 40
+        original = self.original
+        pad = (_CONTEXT_WIDTH - (oend - ostart)) // 2
+        if pad < 0:
+            pad = 0
+        snippet = original[max(0, ostart - pad) : oend + pad]
+        if "\n" in snippet or "\r" in snippet or "\t" in snippet:
+            # replace() scans in C; translate() would map every character via a dict
+            snippet = snippet.replace("\r", " ").replace("\n", " ").replace("\t", " ")
         cand = Candidate(
-            type=itype,
-            value=value,
-            span=self.original[ostart:oend],
-            start=ostart,
-            end=oend,
-            confidence=max(0, min(100, confidence)),
-            context=self.context(ostart, oend),
-            flags=frozenset(fl),
+            itype,
+            value,
+            original[ostart:oend],
+            ostart,
+            oend,
+            confidence if 0 <= confidence <= 100 else max(0, min(100, confidence)),
+            snippet,
+            frozenset(fl) if fl else _NO_FLAGS,
         )
         self.out.append(cand)
         return cand
@@ -170,76 +263,107 @@ class _Run:
 
     def urls(self) -> None:
         text = self.text
-        for m in P.URL.finditer(text):
-            start, end = m.span()
-            raw = _trim_url(m.group())
+        for m in P.URL_TAIL.finditer(text):
+            sep = m.start()
+            scheme = P.SCHEME_END.search(text, max(0, sep - 8), sep)
+            if scheme is None:
+                continue
+            start = scheme.start()
+            if not boundary_ok(text, start, "+.-"):
+                continue
+            raw = _trim_url(text[start : m.end()])
             end = start + len(raw)
             self.url_spans.append((start, end))
             host_at = raw.find("//") + 2
             at = raw.find("@", host_at, _authority_end(raw, host_at))
             self.url_hosts.add(start + (at + 1 if at != -1 else host_at))
             self.add(T.URL, raw, start, end, 90)
+        merged = _merge(self.url_spans)
+        self.url_starts = [a for a, _ in merged]
+        self.url_ends = [b for _, b in merged]
 
     def dotted(self) -> None:
-        text = self.text
         want_domain = T.DOMAIN in self.types
         want_ip = bool(self.types & {T.IPV4, T.CIDR})
         want_file = T.FILENAME in self.types
-        url_spans = self.url_spans
-        for m in P.DOTTED.finditer(text):
-            start = m.start()
-            if url_spans and _inside(url_spans, start) and start not in self.url_hosts:
-                continue  # path parts of a URL are not separate indicators
-            if self.path_spans and _inside(self.path_spans, start):
-                continue
-            tok = m.group()
-            in_url = start in self.url_hosts
-            core = tok
-            port_at = core.rfind(":")
-            if port_at != -1:
-                core = core[:port_at]
-            cidr_at = core.find("/")
-            prefix = ""
-            if cidr_at != -1:
-                core, prefix = core[:cidr_at], core[cidr_at:]
-            core = core.strip("-").rstrip("_")
-            cstart = start + tok.find(core)
-            cend = cstart + len(core)
-            if P.IPV4_SHAPE.fullmatch(core):
-                if not want_ip or self._versionish(cstart, cend):
-                    continue
-                conf = 80 if not in_url else 85
-                if prefix and self.add(T.CIDR, core + prefix, cstart, cend + len(prefix), conf):
-                    continue
-                self.add(T.IPV4, core, cstart, cend, conf, ("url-host",) if in_url else ())
-                continue
-            if prefix or P.NUMERIC.fullmatch(core):
-                continue  # versions, OIDs, section numbers, decimals
-            tld = core[core.rfind(".") + 1 :]
-            tld_l = tld.lower()
-            if tld_l not in self.tld_set:
-                if want_file and not in_url and tld_l in FILE_EXTENSIONS and tld.isalnum():
-                    self.add(T.FILENAME, core, cstart, cend, 50)
-                continue
-            defanged = self.omap is not None and self.omap.touches(cstart, cend)
-            if not defanged and self._code_identifier(core, cstart, cend):
-                continue  # a defanged name was written as an indicator on purpose
-            if tld_l in _FILE_TLDS and core.count(".") == 1 and not in_url:
-                if want_file:
-                    self.add(T.FILENAME, core, cstart, cend, 50)
-                continue
-            if not want_domain:
-                continue
-            flags: list[str] = []
-            conf = 70
-            if in_url:
-                flags.append("url-host")
-                conf = 80
-            elif start > 0 and text[start - 1] == "@":
-                flags.append("email-domain")
-            self.add(T.DOMAIN, core, cstart, cend, conf, flags)
+        for delta, m in self.blob("dot").finditer(P.DOTTED):
+            self._dotted_token(delta + m.start(), m.group(), want_domain, want_ip, want_file)
 
-    def _versionish(self, start: int, end: int) -> bool:
+    def _dotted_token(
+        self, start: int, tok: str, want_domain: bool, want_ip: bool, want_file: bool
+    ) -> None:
+        # The hot path for IOC-dense text: cheap string tests first, regexes last.
+        in_url = False
+        if self.url_starts:
+            if start in self.url_hosts:
+                in_url = True
+            elif _inside2(self.url_starts, self.url_ends, start):
+                return  # path parts of a URL are not separate indicators
+        if self.path_starts and _inside2(self.path_starts, self.path_ends, start):
+            return
+        core = tok
+        prefix = ""
+        if ":" in core:
+            core = core[: core.rfind(":")]
+        if "/" in core:
+            cidr_at = core.find("/")
+            core, prefix = core[:cidr_at], core[cidr_at:]
+        if core[0] == "-" or core[-1] in "-_":
+            core = core.strip("-").rstrip("_")
+            if "." not in core:
+                return
+        cstart = start + tok.find(core)
+        cend = cstart + len(core)
+        last = core[-1]
+        if last.isdigit():
+            if not want_ip or not P.IPV4_SHAPE.fullmatch(core) or self._versionish(cstart):
+                return  # versions, OIDs, section numbers, decimals (TLDs never end in a digit)
+            conf = 85 if in_url else 80
+            if prefix and self.add(T.CIDR, core + prefix, cstart, cend + len(prefix), conf):
+                return
+            self.add(T.IPV4, core, cstart, cend, conf, _URL_HOST if in_url else ())
+            return
+        if prefix:
+            return
+        tld = core[core.rfind(".") + 1 :]
+        tld_l = tld.lower()
+        if tld_l not in self.tld_set:
+            if want_file and not in_url and tld_l in FILE_EXTENSIONS and tld.isalnum():
+                self.add(T.FILENAME, core, cstart, cend, 50)
+            return
+        if not core.islower() and not core.isupper():
+            omap = self.omap
+            defanged = omap is not None and omap.touches(cstart, cend)
+            if not defanged and self._code_identifier(core, cstart, cend):
+                return  # a defanged name was written as an indicator on purpose
+        elif self._code_call(core, cstart, cend):
+            return
+        if tld_l in _FILE_TLDS and not in_url and core.count(".") == 1:
+            if want_file:
+                self.add(T.FILENAME, core, cstart, cend, 50)
+            return
+        if not want_domain:
+            return
+        if in_url:
+            self.add(T.DOMAIN, core, cstart, cend, 80, _URL_HOST)
+        elif start and self.text[start - 1] == "@":
+            self.add(T.DOMAIN, core, cstart, cend, 70, _EMAIL_DOMAIN)
+        else:
+            self.add(T.DOMAIN, core, cstart, cend, 70)
+
+    def _code_call(self, core: str, start: int, end: int) -> bool:
+        """Lower-case member access that is code: ``os.path(``, ``new foo.bar``, ``self.app``."""
+        text = self.text
+        if end < len(text) and text[end] == "(":
+            return True  # a call: obj.method(
+        if start >= 4 and text[start - 4 : start] == "new ":
+            return True
+        first = core[: core.find(".")]
+        if first in P.CODE_PREFIXES:
+            return True
+        return first in P.REVERSED_ROOTS and core.count(".") >= 2
+
+    def _versionish(self, start: int) -> bool:
         """A dotted quad written as a version (``version 1.2.3.4``, ``v1.2.3.4``)."""
         before = self.text[max(0, start - 12) : start]
         return P.VERSION_BEFORE.search(before) is not None
@@ -262,64 +386,89 @@ class _Run:
         if not core.isupper() and sum(1 for lab in labels if lab[:1].isupper()) >= 2:
             return True
         # camelCase inside a label (getElementById.host) is code, not a host name
-        return any(_is_camel(lab) for lab in labels[1:])
+        return _CAMEL.search(core, len(labels[0])) is not None
 
     def emails(self) -> None:
-        for m in P.EMAIL.finditer(self.text):
-            start, end = m.span()
+        text = self.text
+        for m in P.EMAIL_TAIL.finditer(text):
+            at = m.start()
+            local = P.LOCAL_END.search(text, max(0, at - 65), at)
+            if local is None:
+                continue
+            start, end = local.start(), m.end()
+            if not boundary_ok(text, start, ".+%'-"):
+                continue  # local part longer than 64: not a mailbox
             if self.url_spans and _inside(self.url_spans, start):
                 continue  # user@host inside a URL is userinfo, not a mailbox
-            raw = m.group()
+            raw = text[start:end]
             lead = len(raw) - len(raw.lstrip(".'-"))
-            raw = raw[lead:]
-            self.add(T.EMAIL, raw, start + lead, end, 85)
+            self.add(T.EMAIL, raw[lead:], start + lead, end, 85)
 
     def hex_runs(self) -> None:
-        text = self.text
-        for m in P.HEX.finditer(text):
-            raw = m.group()
-            kind = P.HEX_TYPES.get(len(raw))
-            if kind is None or raw.isdigit() or raw.isalpha():
-                continue
-            start, end = m.span()
-            label = None
-            for lm in P.HEX_LABEL.finditer(text, max(0, start - 40), start):
+        for delta, m in self.blob("hex").finditer(P.HEX):
+            self._hex(delta + m.start(), m.group())
+
+    def _hex(self, start: int, raw: str) -> None:
+        kind = P.HEX_TYPES.get(len(raw))
+        if kind is None or raw.isdigit() or raw.isalpha():
+            return
+        label = None
+        window = self.text[max(0, start - 40) : start].lower()
+        if "sha" in window or "md5" in window or "ja3" in window or "imphash" in window:
+            for lm in P.HEX_LABEL.finditer(window):
                 label = lm.group(1).lower()
-            conf = 95 if label else 80
-            itype = T(kind)
-            if kind == "md5" and label in P.HASH_LABEL_TYPES:
-                itype = T(P.HASH_LABEL_TYPES[label])
-            self.add(itype, raw, start, end, conf)
+        itype = _HEX_TYPE[kind]
+        if kind == "md5" and label in P.HASH_LABEL_TYPES:
+            itype = _HEX_TYPE[P.HASH_LABEL_TYPES[label]]
+        self.add(itype, raw, start, start + len(raw), 95 if label else 80)
 
     def ipv6(self) -> None:
-        for m in P.IPV6.finditer(self.text):
-            raw = m.group().rstrip(".:")
-            if raw.count(":") < 2:
-                continue
-            start = m.start()
+        for delta, m in self.blob("colon").finditer(P.IPV6):
+            self._ipv6(delta + m.start(), m.group())
+
+    def _ipv6(self, start: int, raw: str) -> None:
+        raw = raw.rstrip(".:")
+        if raw.count(":") < 2:
+            return
+        end = start + len(raw)
+        if "/" in raw:
+            if self.add(T.CIDR, raw, start, end, 80):
+                return
+            raw = raw.split("/", 1)[0]
             end = start + len(raw)
-            if "/" in raw:
-                if self.add(T.CIDR, raw, start, end, 80):
-                    continue
-                raw = raw.split("/", 1)[0]
-                end = start + len(raw)
-            self.add(T.IPV6, raw.split("%", 1)[0], start, end, 80)
+        self.add(T.IPV6, raw.split("%", 1)[0], start, end, 80)
+
+    def macs(self) -> None:
+        for delta, m in self.blob("mac").finditer(P.MAC):
+            self.add(T.MAC, m.group(), delta + m.start(), delta + m.end(), 70)
 
     def simple(self, pattern: re.Pattern[str], itype: IndicatorType, confidence: int) -> None:
-        for m in pattern.finditer(self.text):
-            self.add(itype, m.group(), m.start(), m.end(), confidence)
+        text = self.text
+        for m in pattern.finditer(text):
+            if boundary_ok(text, m.start(), "-"):
+                self.add(itype, m.group(), m.start(), m.end(), confidence)
 
     def ssdeep(self) -> None:
-        for m in P.SSDEEP.finditer(self.text):
+        for delta, m in self.blob("colon").finditer(P.SSDEEP):
+            start = delta + m.start()
+            if not boundary_ok(self.text, start, ":"):
+                continue
             size, _, rest = m.group().partition(":")
             if int(size) not in _SSDEEP_BLOCKS or len(rest) < 12:
                 continue  # times (10:30:00), ratios, and other colon-separated numbers
-            self.add(T.SSDEEP, m.group(), m.start(), m.end(), 85)
+            self.add(T.SSDEEP, m.group(), start, delta + m.end(), 85)
 
     def wallets(self) -> None:
-        for m in P.WALLET.finditer(self.text):
-            kind = m.lastgroup or "btc"
-            self.add(T(kind), m.group(), m.start(), m.end(), 90)
+        for delta, m in self.blob("wallet").finditer(P.WALLET):
+            start = delta + m.start()
+            if boundary_ok(self.text, start):
+                self.add(T(m.lastgroup or "btc"), m.group(), start, delta + m.end(), 90)
+
+    def token_simple(self, pattern: re.Pattern[str], itype: IndicatorType) -> None:
+        for delta, m in self.blob("long").finditer(pattern):
+            start = delta + m.start()
+            if boundary_ok(self.text, start, "-"):
+                self.add(itype, m.group(), start, delta + m.end(), 90)
 
     def paths(self) -> None:
         text = self.text
@@ -328,11 +477,19 @@ class _Run:
             (P.QUOTED_REGKEY, True, T.REGKEY),
             (P.QUOTED_PATH, True, T.FILEPATH),
             (P.REGKEY, False, T.REGKEY),
-            (P.FILEPATH, False, T.FILEPATH),
+            (P.DRIVE_PATH, False, T.FILEPATH),
+            (P.UNC_PATH, False, T.FILEPATH),
+            (P.ENV_PATH, False, T.FILEPATH),
             (P.UNIX_PATH, False, T.FILEPATH),
         ):
             for m in pattern.finditer(text):
                 start, end = m.span(1) if quoted else m.span()
+                if pattern is P.DRIVE_PATH:
+                    start -= 1  # the drive letter before ":\"
+                    if start < 0 or not ("A" <= text[start].upper() <= "Z"):
+                        continue
+                if not quoted and not boundary_ok(text, start, "\\%/.:~-"):
+                    continue
                 if not quoted and spans and _inside(spans, start):
                     continue  # already found with its quotes
                 raw = text[start:end]
@@ -343,15 +500,26 @@ class _Run:
                 if itype in self.types:
                     self.add(itype, stripped, start, end, 75)
         self.path_spans = _merge(spans)
+        self.path_starts = [a for a, _ in self.path_spans]
+        self.path_ends = [b for _, b in self.path_spans]
 
     def mutexes(self) -> None:
-        for m in P.MUTEX.finditer(self.text):
-            group = "label" if m.group("label") else "ns"
-            start, end = m.span(group)
-            self.add(T.MUTEX, m.group(group), start, end, 60)
+        text = self.text
+        for m in P.MUTEX_LABEL.finditer(text):
+            at = m.start() - 1
+            if at < 0 or text[at] not in "mM" or not boundary_ok(text, at):
+                continue
+            start, end = m.span("label")
+            self.add(T.MUTEX, m.group("label"), start, end, 60)
+        for m in P.MUTEX_NS.finditer(text):
+            if boundary_ok(text, m.start(), "\\"):
+                self.add(T.MUTEX, m.group(), m.start(), m.end(), 60)
 
     def user_agents(self) -> None:
-        for m in P.USER_AGENT.finditer(self.text):
+        text = self.text
+        for m in P.USER_AGENT.finditer(text):
+            if not boundary_ok(text, m.start(), "/"):
+                continue
             raw = m.group().rstrip(" .,;")
             self.add(T.USER_AGENT, raw, m.start(), m.start() + len(raw), 70)
 
@@ -370,12 +538,49 @@ _SSDEEP_BLOCKS = frozenset(3 * 2**i for i in range(40))
 _FILE_TLDS = FILE_EXTENSION_TLDS | {"cab", "so", "rs", "dot", "java"}
 
 
-def _is_camel(label: str) -> bool:
-    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(label))
+class _Blob:
+    """Tokens joined by newlines so one regex call scans them all.
+
+    ``finditer`` yields (delta, match): ``delta + match.start()`` is the offset in the
+    text. No pattern run over a blob can match a newline, so a match never spans
+    two tokens, and the newline acts as the whitespace that separated them.
+    """
+
+    __slots__ = ("offsets", "starts", "text")
+
+    def __init__(self, tokens: list[tuple[int, str]]) -> None:
+        self.starts: list[int] = []
+        self.offsets: list[int] = []
+        pos = 0
+        for at, tok in tokens:
+            self.starts.append(pos)
+            self.offsets.append(at)
+            pos += len(tok) + 1
+        self.text = "\n".join(tok for _, tok in tokens)
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
+        starts, offsets = self.starts, self.offsets
+        for m in pattern.finditer(self.text):
+            k = bisect_right(starts, m.start()) - 1
+            yield offsets[k] - starts[k], m
+
+
+def boundary_ok(text: str, start: int, extra: str = "") -> bool:
+    """True if ``start`` begins a token: the character before is not a word character
+    (nor one of ``extra``). Replaces leading look-behinds, which slow the regex scan."""
+    if start == 0:
+        return True
+    c = text[start - 1]
+    return not (c.isalnum() or c == "_" or c in extra)
 
 
 def _is_example(itype: IndicatorType, value: str) -> bool:
-    if itype in (T.DOMAIN, T.EMAIL, T.URL):
+    """RFC 2606/6761 names and RFC 5737/3849 documentation addresses."""
+    if itype is T.DOMAIN or itype is T.EMAIL or itype is T.URL:
+        if "example" not in value and "test" not in value and "invalid" not in value and (
+            "localhost" not in value
+        ):
+            return False  # fast path: nearly every candidate
         host = value.rsplit("@", 1)[-1]
         if itype is T.URL:
             host = host.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
@@ -385,7 +590,7 @@ def _is_example(itype: IndicatorType, value: str) -> bool:
             or host in P.EXAMPLE_DOMAINS
             or any(host.endswith("." + d) for d in P.EXAMPLE_DOMAINS)
         )
-    if itype in (T.IPV4, T.CIDR):
+    if itype is T.IPV4 or itype is T.CIDR:
         return value.startswith(P.EXAMPLE_NETS_V4)
     if itype is T.IPV6:
         return value.startswith("2001:db8:")
@@ -396,6 +601,12 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     """True if ``pos`` lies in one of the sorted, non-overlapping ``spans``."""
     i = bisect_right(spans, (pos, 1 << 62)) - 1
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+
+def _inside2(starts: list[int], ends: list[int], pos: int) -> bool:
+    """True if ``pos`` lies in one of the sorted, non-overlapping spans ``starts``/``ends``."""
+    i = bisect_right(starts, pos) - 1
+    return i >= 0 and pos < ends[i]
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -462,6 +673,12 @@ def _passes(run: _Run) -> Iterator[Callable[[], None]]:
         yield run.hex_runs
     if t & {T.IPV6, T.CIDR}:
         yield run.ipv6
+    if T.MAC in t:
+        yield run.macs
+    if T.TLSH in t:
+        yield partial(run.token_simple, P.TLSH, T.TLSH)
+    if T.JA4 in t:
+        yield partial(run.token_simple, P.JA4, T.JA4)
     if T.SSDEEP in t:
         yield run.ssdeep
     if t & {T.BTC, T.ETH, T.XMR}:
@@ -476,9 +693,6 @@ def _passes(run: _Run) -> Iterator[Callable[[], None]]:
         (P.CVE, T.CVE, 95),
         (P.ATTACK, T.ATTACK_TECHNIQUE, 90),
         (P.ASN, T.ASN, 80),
-        (P.MAC, T.MAC, 70),
-        (P.TLSH, T.TLSH, 90),
-        (P.JA4, T.JA4, 90),
     ):
         if itype in t:
             yield partial(run.simple, pattern, itype, conf)
