@@ -20,9 +20,7 @@ import re
 # (``boundary_ok`` in extract.py), which is cheap because matches are rare.
 
 # --- URLs: anchored on "://"; the scheme before it is read with SCHEME_END ----------
-SCHEMES = (
-    "https?|ftps?|sftp|tftp|wss?|smb|file|tcp|udp|rtsp|ssh|telnet|ldaps?|irc|rmi|s3|rtmp"
-)
+SCHEMES = "https?|ftps?|sftp|tftp|wss?|smb|file|tcp|udp|rtsp|ssh|telnet|ldaps?|irc|rmi|s3|rtmp"
 URL_TAIL = re.compile(r"://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]++")
 SCHEME_END = re.compile(rf"(?:{SCHEMES})\Z", re.I)
 # Characters that end a sentence, not a URL, when they are the URL's last character.
@@ -97,16 +95,27 @@ MUTEX_NS = re.compile(r"(?:Global|Local|Session\\[0-9]{1,3})\\[^\s\"'”,;)\\]{3
 USER_AGENT = re.compile(
     r"(?:Mozilla|Opera)/[0-9]\.[0-9]{1,2}[ ]\([^()\n\r]{1,200}+\)[^\n\r\"'<>`]{0,300}+"
 )
-YARA_START = re.compile(
-    r"(?m)^[ \t]*(?:(?:private|global)[ \t]+){0,2}rule[ \t]+[A-Za-z_]\w{0,127}+[^{\n]{0,300}+\{"
-)
+# Found from the literal "rule"; that it starts its line (after optional private /
+# global modifiers) is checked in Python.
+YARA_START = re.compile(r"rule[ \t]+[A-Za-z_]\w{0,127}+[^{\n]{0,300}+\{")
+YARA_MODIFIERS = frozenset({"", "private", "global", "private global", "global private"})
 YARA_MAX = 256 * 1024
 
 # --- context heuristics ----------------------------------------------------------
 # Words in front of an indicator that say the text itself calls it benign or an example.
 # Searched in the lower-cased line before a candidate, and only after a cheap
 # substring test with the *_HINTS words says one may be there.
-BENIGN_HINTS = ("benign", "legit", "false", "not mal", "whitelist", "allow", "safe", "known good", "clean")
+BENIGN_HINTS = (
+    "benign",
+    "legit",
+    "false",
+    "not mal",
+    "whitelist",
+    "allow",
+    "safe",
+    "known good",
+    "clean",
+)
 BENIGN_BEFORE = re.compile(
     r"\b(?:benign|legitimate|legit|false[ -]positives?|not[ ]malicious|whitelist(?:ed)?|"
     r"allow-?list(?:ed)?|safe-?list(?:ed)?|known[ ]good|clean)\b"

@@ -98,7 +98,9 @@ class OffsetMap:
             ostart = start
         else:
             rend = rstart[i] + self.rlen[i]
-            ostart = self.ostart[i] if start < rend else self.ostart[i] + self.olen[i] + start - rend
+            ostart = (
+                self.ostart[i] if start < rend else self.ostart[i] + self.olen[i] + start - rend
+            )
         j = bisect_right(rstart, end - 1) - 1
         if j < 0:
             return ostart, end, False

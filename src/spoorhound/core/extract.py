@@ -43,7 +43,9 @@ _NO_FLAGS: frozenset[str] = frozenset()
 _URL_HOST = ("url-host",)
 _EMAIL_DOMAIN = ("email-domain",)
 _CAMEL = re.compile(r"[a-z][A-Z]")
-_HEX_TYPE = {t.value: t for t in (T.MD5, T.SHA1, T.SHA256, T.SHA512, T.TLSH, T.JA3, T.JA3S, T.IMPHASH)}
+_HEX_TYPE = {
+    t.value: t for t in (T.MD5, T.SHA1, T.SHA256, T.SHA512, T.TLSH, T.JA3, T.JA3S, T.IMPHASH)
+}
 _ALL_HEX = re.compile(r"[0-9A-Fa-f]+")
 _LOOKBACK = 80  # characters before a candidate searched for benign / example words
 
@@ -119,6 +121,13 @@ class _Run:
         self._blobs: dict[str, _Blob] = {}
         self._norm: dict[tuple[IndicatorType, str], str | None] = {}
         self._hints: list[int] | None = None
+        self._lower: str | None = None
+
+    def lower(self) -> str:
+        """The text lower-cased, once (for case-insensitive presence tests)."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     def tokens(self) -> list[tuple[int, str]]:
         """(offset, token) for whitespace-separated tokens that may hold a host or address.
@@ -180,7 +189,7 @@ class _Run:
         per-candidate check is one bisect instead of a dozen substring searches.
         """
         if self._hints is None:
-            low = self.text.lower()
+            low = self.lower()
             found: list[int] = []
             for word in P.BENIGN_HINTS + P.EXAMPLE_HINTS:
                 at = low.find(word)
@@ -286,8 +295,14 @@ class _Run:
         want_domain = T.DOMAIN in self.types
         want_ip = bool(self.types & {T.IPV4, T.CIDR})
         want_file = T.FILENAME in self.types
-        for delta, m in self.blob("dot").finditer(P.DOTTED):
-            self._dotted_token(delta + m.start(), m.group(), want_domain, want_ip, want_file)
+        blob = self.blob("dot")
+        starts, offsets = blob.starts, blob.offsets
+        handle = self._dotted_token
+        # inlined _Blob.finditer: this loop runs once per dotted token of the text
+        for m in P.DOTTED.finditer(blob.text):
+            at = m.start()
+            k = bisect_right(starts, at) - 1
+            handle(offsets[k] - starts[k] + at, m.group(), want_domain, want_ip, want_file)
 
     def _dotted_token(
         self, start: int, tok: str, want_domain: bool, want_ip: bool, want_file: bool
@@ -442,8 +457,12 @@ class _Run:
         for delta, m in self.blob("mac").finditer(P.MAC):
             self.add(T.MAC, m.group(), delta + m.start(), delta + m.end(), 70)
 
-    def simple(self, pattern: re.Pattern[str], itype: IndicatorType, confidence: int) -> None:
+    def simple(
+        self, pattern: re.Pattern[str], itype: IndicatorType, confidence: int, gate: str
+    ) -> None:
         text = self.text
+        if gate not in (self.lower() if gate.islower() else text):
+            return  # the pattern's literal prefix is absent: skip the scan
         for m in pattern.finditer(text):
             if boundary_ok(text, m.start(), "-"):
                 self.add(itype, m.group(), m.start(), m.end(), confidence)
@@ -472,7 +491,28 @@ class _Run:
 
     def paths(self) -> None:
         text = self.text
+        if not any(
+            a in text
+            for a in (
+                "\\",
+                "/tmp",
+                "/etc",
+                "/var",
+                "/usr",
+                "/bin",
+                "/home",
+                "/dev",
+                "/opt",
+                "/root",
+                "/sbin",
+                "/Users",
+                "/Library",
+                "/private",
+            )
+        ):
+            return  # every path pattern needs one of these (str "in" runs at memchr speed)
         spans: list[tuple[int, int]] = []
+        quoted_spans: list[tuple[int, int]] = []
         for pattern, quoted, itype in (
             (P.QUOTED_REGKEY, True, T.REGKEY),
             (P.QUOTED_PATH, True, T.FILEPATH),
@@ -482,6 +522,8 @@ class _Run:
             (P.ENV_PATH, False, T.FILEPATH),
             (P.UNIX_PATH, False, T.FILEPATH),
         ):
+            if pattern is P.REGKEY:
+                quoted_spans = _merge(quoted_spans)  # both quoted patterns are done
             for m in pattern.finditer(text):
                 start, end = m.span(1) if quoted else m.span()
                 if pattern is P.DRIVE_PATH:
@@ -490,13 +532,14 @@ class _Run:
                         continue
                 if not quoted and not boundary_ok(text, start, "\\%/.:~-"):
                     continue
-                if not quoted and spans and _inside(spans, start):
+                if quoted:
+                    quoted_spans.append((start, end))
+                elif quoted_spans and _inside(quoted_spans, start):
                     continue  # already found with its quotes
                 raw = text[start:end]
                 stripped = raw.rstrip(".,;:)]'\"")
                 end = start + len(stripped)
                 spans.append((start, end))
-                spans.sort()
                 if itype in self.types:
                     self.add(itype, stripped, start, end, 75)
         self.path_spans = _merge(spans)
@@ -505,6 +548,8 @@ class _Run:
 
     def mutexes(self) -> None:
         text = self.text
+        if "utex" not in text and "\\" not in text:
+            return
         for m in P.MUTEX_LABEL.finditer(text):
             at = m.start() - 1
             if at < 0 or text[at] not in "mM" or not boundary_ok(text, at):
@@ -517,6 +562,8 @@ class _Run:
 
     def user_agents(self) -> None:
         text = self.text
+        if "Mozilla/" not in text and "Opera/" not in text:
+            return
         for m in P.USER_AGENT.finditer(text):
             if not boundary_ok(text, m.start(), "/"):
                 continue
@@ -525,10 +572,16 @@ class _Run:
 
     def yara(self) -> None:
         text = self.text
+        if "rule" not in text:
+            return
         for m in P.YARA_START.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            modifiers = text[line_start : m.start()]
+            if " ".join(modifiers.split()) not in P.YARA_MODIFIERS:
+                continue  # "rule" inside a sentence
             end = _closing_brace(text, m.end(), m.end() + P.YARA_MAX)
             if end is not None:
-                start = m.start() + len(m.group()) - len(m.group().lstrip())
+                start = line_start + len(modifiers) - len(modifiers.lstrip())
                 self.add(T.YARA, text[start:end], start, end, 95)
 
 
@@ -577,8 +630,11 @@ def boundary_ok(text: str, start: int, extra: str = "") -> bool:
 def _is_example(itype: IndicatorType, value: str) -> bool:
     """RFC 2606/6761 names and RFC 5737/3849 documentation addresses."""
     if itype is T.DOMAIN or itype is T.EMAIL or itype is T.URL:
-        if "example" not in value and "test" not in value and "invalid" not in value and (
-            "localhost" not in value
+        if (
+            "example" not in value
+            and "test" not in value
+            and "invalid" not in value
+            and ("localhost" not in value)
         ):
             return False  # fast path: nearly every candidate
         host = value.rsplit("@", 1)[-1]
@@ -689,13 +745,13 @@ def _passes(run: _Run) -> Iterator[Callable[[], None]]:
         yield run.user_agents
     if T.YARA in t:
         yield run.yara
-    for pattern, itype, conf in (
-        (P.CVE, T.CVE, 95),
-        (P.ATTACK, T.ATTACK_TECHNIQUE, 90),
-        (P.ASN, T.ASN, 80),
+    for pattern, itype, conf, gate in (
+        (P.CVE, T.CVE, 95, "cve"),
+        (P.ATTACK, T.ATTACK_TECHNIQUE, 90, "T1"),
+        (P.ASN, T.ASN, 80, "AS"),
     ):
         if itype in t:
-            yield partial(run.simple, pattern, itype, conf)
+            yield partial(run.simple, pattern, itype, conf, gate)
 
 
 def extract(
