@@ -79,7 +79,9 @@ def test_bad_input_exit_code_and_message(run, tmp_path: Path) -> None:  # type: 
 
 def test_rejected_rows_are_listed_with_lines(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path / "mixed.txt"
-    f.write_text("example.com\nnot an indicator\n1.2.3.999\nexample.org\n8.8.8.8\nhttp://x.example.com/a\n")
+    f.write_text(
+        "example.com\nnot an indicator\n1.2.3.999\nexample.org\n8.8.8.8\nhttp://x.example.com/a\n"
+    )
     r = run("ingest", str(f), "--json")
     res = json.loads(r.stdout)
     assert res["format"] == "plain" and res["accepted"] == 4
