@@ -1,12 +1,18 @@
-"""Registration of built-in providers (entry point `builtin-feeds`)."""
+"""Registration of built-in providers (entry point `builtin-feeds`).
+
+Threat feeds (abuse.ch URLhaus / ThreatFox / MalwareBazaar, Pulsedive, a MISP
+instance) and network context (DNS, RDAP). All are network providers, off until
+configured. Importing this module imports the provider modules, which do no I/O.
+"""
 
 from __future__ import annotations
 
 from spoorhound.enrich.plugins import hookimpl
 from spoorhound.enrich.provider import Provider
+from spoorhound.enrich.providers.urlhaus import UrlhausProvider
 
 
 @hookimpl
 def spoorhound_providers() -> list[type[Provider]]:
     """The providers of this group."""
-    return []
+    return [UrlhausProvider]

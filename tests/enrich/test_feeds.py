@@ -1,0 +1,285 @@
+"""Feed and network providers against their emulators, over real loopback HTTP/DNS.
+
+Each HTTP provider gets the same battery (known, unknown, wrong key, 429, every fault,
+TLP ceiling, key never leaked) from the ``CASES`` table, plus its own mapping tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from spoorhound.core.indicators import Indicator, IndicatorType, parse
+from spoorhound.enrich.provider import (
+    EnrichmentResult,
+    HttpProvider,
+    ProviderError,
+    Related,
+    Status,
+    Verdict,
+)
+from spoorhound.enrich.providers.urlhaus import UrlhausConfig, UrlhausProvider
+from tests.emulators import abusech
+from tests.emulators.server import EmulatorServer
+
+T = IndicatorType
+
+
+def run(provider: HttpProvider, indicator: Indicator) -> EnrichmentResult:
+    """One lookup through a fresh client, as the runner does it."""
+
+    async def go() -> EnrichmentResult:
+        async with httpx.AsyncClient() as client:
+            return await provider.enrich(client, indicator)
+
+    return asyncio.run(go())
+
+
+def run_batch(provider: HttpProvider, indicators: list[Indicator]) -> list[EnrichmentResult]:
+    """One ``enrich_batch`` call through a fresh client."""
+
+    async def go() -> list[EnrichmentResult]:
+        async with httpx.AsyncClient() as client:
+            return await provider.enrich_batch(client, indicators)
+
+    return asyncio.run(go())
+
+
+def fails(provider: HttpProvider, indicator: Indicator) -> ProviderError:
+    """The ProviderError a lookup raises (and nothing else)."""
+    with pytest.raises(ProviderError) as info:
+        run(provider, indicator)
+    return info.value
+
+
+def rel(relation: str, type: IndicatorType, value: str) -> Related:
+    return Related(relation, type, value)
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+@dataclass
+class Servers:
+    apps: dict[str, FastAPI] = field(default_factory=dict)
+    running: dict[str, EmulatorServer] = field(default_factory=dict)
+
+    def get(self, name: str, factory: Callable[[], FastAPI]) -> EmulatorServer:
+        if name not in self.running:
+            app = factory()
+            srv = EmulatorServer(app).__enter__()
+            srv.hang_seconds = 1.0
+            self.apps[name], self.running[name] = app, srv
+        srv = self.running[name]
+        srv.fault = None
+        srv.requests.clear()
+        return srv
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    s = Servers()
+    yield s
+    for srv in s.running.values():
+        srv.fault = None
+        srv.__exit__(None, None, None)
+
+
+# --- the table every HTTP provider goes through --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    app: Callable[[], FastAPI]
+    make: Callable[..., HttpProvider]  # (base_url, api_key, **config) -> provider
+    key: str
+    known: Indicator
+    unknown: Indicator
+    prefix: str = ""
+
+
+def _urlhaus(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
+    return UrlhausProvider(UrlhausConfig(base_url=base_url, api_key=api_key, enabled=True, **kw))
+
+
+CASES = [
+    Case(
+        "urlhaus",
+        abusech.abusech_app,
+        _urlhaus,
+        abusech.AUTH_KEY,
+        parse("http://malware.example.com/bins/mozi.m"),
+        parse("http://clean.example.org/"),
+        "/urlhaus",
+    ),
+]
+BY_NAME = {c.name: c for c in CASES}
+
+
+def provider_for(
+    servers: Servers, case: Case, key: str | None = None, **kw: Any
+) -> tuple[HttpProvider, EmulatorServer]:
+    srv = servers.get(case.app.__name__, case.app)
+    return case.make(srv.base_url + case.prefix, key or case.key, **kw), srv
+
+
+@pytest.fixture(params=CASES, ids=lambda c: c.name)
+def case(request: pytest.FixtureRequest) -> Case:
+    return request.param  # type: ignore[no-any-return]
+
+
+def test_known_indicator_is_ok(servers: Servers, case: Case) -> None:
+    p, _ = provider_for(servers, case)
+    r = run(p, case.known)
+    assert r.status is Status.OK and r.provider == case.name
+    assert r.raw is not None
+
+
+def test_unknown_indicator_is_not_found(servers: Servers, case: Case) -> None:
+    p, _ = provider_for(servers, case)
+    r = run(p, case.unknown)
+    assert r.status is Status.NOT_FOUND and r.ok
+
+
+def test_wrong_key_is_auth_failed(
+    servers: Servers, case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    p, _ = provider_for(servers, case, key="wrong-key-do-not-leak")
+    e = fails(p, case.known)
+    assert e.status is Status.AUTH_FAILED
+    assert "key" in e.reason.lower() and e.reason.count("\n") == 0
+    assert "wrong-key-do-not-leak" not in e.reason + caplog.text
+
+
+def test_429_is_rate_limited_with_retry_after(servers: Servers, case: Case) -> None:
+    p, srv = provider_for(servers, case)
+    srv.retry_after = 7
+    srv.fault = "429"
+    e = fails(p, case.known)
+    assert e.status is Status.RATE_LIMITED and e.retry_after == 7
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("html", "expected JSON, got text/html"),
+        ("garbage", "expected JSON"),
+        ("error200", ""),
+        ("huge", "larger than"),
+        ("hang", "timed out"),
+        ("500", "HTTP 500"),
+        ("reset", ""),
+    ],
+)
+def test_faults_are_errors(servers: Servers, case: Case, fault: str, reason: str) -> None:
+    p, srv = provider_for(servers, case, timeout=0.5, max_response_bytes=64 << 10)
+    srv.huge_bytes = 1 << 20
+    srv.fault = fault
+    e = fails(p, case.known)
+    assert e.status is Status.ERROR, (fault, e.reason)
+    assert e.reason.startswith(case.name + ":") and reason in e.reason
+
+
+def test_tlp_ceiling(servers: Servers, case: Case) -> None:
+    p, _ = provider_for(servers, case)
+    assert p.accepts(case.known, None) and p.accepts(case.known, p.max_tlp)
+    assert not p.accepts(case.known, "red")
+    if p.max_tlp == "green":
+        assert not p.accepts(case.known, "amber")
+
+
+def test_key_never_leaks(servers: Servers, case: Case, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    p, srv = provider_for(servers, case)
+    texts = [repr(p.config), str(p.config), repr(p), str(p.config.model_dump())]
+    texts.append(repr(run(p, case.known)))
+    for fault in ("html", "500", "401", "429"):
+        srv.fault = fault
+        texts.append(str(fails(p, case.known)))
+    assert srv.requests, "the emulator saw no request"
+    assert all(case.key not in t for t in texts)
+    assert case.key not in caplog.text
+
+
+def test_missing_key_is_one_clear_message(servers: Servers, case: Case) -> None:
+    p, srv = provider_for(servers, case)
+    if not p.needs_key:
+        pytest.skip("no key needed")
+    p.config = p.config.model_copy(update={"api_key": None})
+    e = fails(p, case.known)
+    assert e.status is Status.AUTH_FAILED and "no API key" in e.reason
+    assert not srv.requests  # never sent
+
+
+# --- URLhaus -------------------------------------------------------------------------------
+
+
+def test_urlhaus_url_online_is_malicious(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["urlhaus"])
+    r = run(p, parse("http://malware.example.com/bins/mozi.m"))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 95)
+    assert set(r.tags) == {"threat:malware_download", "urlhaus:elf", "urlhaus:mozi", "malware:Mozi"}
+    assert r.attributes["url_status"] == "online" and r.attributes["payload_count"] == 1
+    assert rel("hosted-on", T.DOMAIN, "malware.example.com") in r.related
+    assert rel("delivers", T.SHA256, abusech.MOZI_SHA256) in r.related
+    assert srv.requests[-1][:2] == ("POST", "/urlhaus/v1/url/")
+
+
+def test_urlhaus_url_offline_is_suspicious(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["urlhaus"])
+    r = run(p, parse("http://198.51.100.23/x.exe"))
+    assert (r.verdict, r.score) == (Verdict.SUSPICIOUS, 50)
+    assert r.related == (rel("hosted-on", T.IPV4, "198.51.100.23"),)
+
+
+def test_urlhaus_hosts(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["urlhaus"])
+    r = run(p, parse("malware.example.com"))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
+    assert r.related == (rel("hosts", T.URL, "http://malware.example.com/bins/mozi.m"),)
+    assert srv.requests[-1][1] == "/urlhaus/v1/host/"
+    r = run(p, parse("198.51.100.23"))
+    assert (r.verdict, r.score) == (Verdict.SUSPICIOUS, 40)
+    assert r.attributes["online_url_count"] == 0
+    assert run(p, parse("203.0.113.9")).status is Status.NOT_FOUND
+
+
+def test_urlhaus_payload(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["urlhaus"])
+    r = run(p, Indicator(T.MD5, abusech.MOZI_MD5))
+    assert (r.verdict, r.score, r.tags) == (Verdict.MALICIOUS, 90, ("malware:Mozi",))
+    assert r.attributes["file_type"] == "elf" and r.attributes["virustotal"] == "41 / 64"
+    assert rel("same-file", T.SHA256, abusech.MOZI_SHA256) in r.related
+    assert rel("downloaded-from", T.URL, "http://malware.example.com/bins/mozi.m") in r.related
+    assert srv.requests[-1][1] == "/urlhaus/v1/payload/"
+    assert run(p, Indicator(T.SHA256, "f" * 64)).status is Status.NOT_FOUND
+
+
+def test_abusech_auth_failure_in_a_200_body(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["urlhaus"], key="wrong")
+    servers.apps["abusech_app"].state.auth_failure_status = 200
+    try:
+        e = fails(p, parse("malware.example.com"))
+    finally:
+        servers.apps["abusech_app"].state.auth_failure_status = 401
+    assert e.status is Status.AUTH_FAILED and "unknown_auth_key" in e.reason
+
+
+def test_abusech_other_query_status_is_error() -> None:
+    from spoorhound.enrich.providers._abusech import check_query_status
+
+    with pytest.raises(ProviderError) as info:
+        check_query_status("urlhaus", {"query_status": "invalid_url"})
+    assert info.value.status is Status.ERROR and "invalid_url" in info.value.reason
+    assert check_query_status("x", {"query_status": "no_results"}) is None
+    with pytest.raises(ProviderError):
+        check_query_status("x", ["not", "a", "dict"])
