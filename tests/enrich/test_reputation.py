@@ -1,0 +1,358 @@
+"""Reputation providers against their emulators: real HTTP over loopback.
+
+Every provider gets the same contract tests (known and unknown indicators, wrong and
+missing keys, its own quota response, every fault of the harness, the TLP ceiling,
+and the API key never showing in a repr, a failure reason or a log record), then
+tests of its own mapping rules. One emulator per provider is started for the module
+and reset before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from spoorhound.core.indicators import Indicator, IndicatorType
+from spoorhound.enrich.plugins import available_providers
+from spoorhound.enrich.provider import (
+    EnrichmentResult,
+    HttpProvider,
+    ProviderError,
+    Related,
+    Status,
+    Verdict,
+)
+from spoorhound.enrich.providers import builtin_reputation
+from spoorhound.enrich.providers.virustotal import VirusTotal, verdict_from_stats
+from tests.emulators import virustotal as vt_emu
+from tests.emulators.server import EmulatorServer
+
+T = IndicatorType
+
+
+@dataclass(frozen=True)
+class Case:
+    """One provider, its emulator and the indicators the contract tests use."""
+
+    name: str
+    provider: type[HttpProvider]
+    app: Callable[..., FastAPI]
+    api_key: str
+    prefix: str
+    known: Indicator
+    unknown: Indicator
+    unknown_status: Status
+    #: What the provider's own quota response maps to, and its Retry-After.
+    quota_status: Status
+    quota_retry_after: float | None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = [
+    Case(
+        "virustotal",
+        VirusTotal,
+        vt_emu.virustotal_app,
+        vt_emu.API_KEY,
+        "/api/v3",
+        Indicator(T.IPV4, vt_emu.BAD_IP),
+        Indicator(T.SHA256, "0" * 64),
+        Status.NOT_FOUND,
+        Status.RATE_LIMITED,
+        60.0,
+    ),
+]
+BY_NAME = {c.name: c for c in CASES}
+
+
+@dataclass
+class Running:
+    """A started emulator with its app and case."""
+
+    case: Case
+    app: FastAPI
+    srv: EmulatorServer
+
+    def provider(self, key: str | None = "", **overrides: Any) -> HttpProvider:
+        """The provider pointed at this emulator; ``key=""`` means the right key."""
+        cls = self.case.provider
+        settings: dict[str, Any] = {
+            "enabled": True,
+            "base_url": self.srv.base_url + self.case.prefix,
+            "timeout": 5.0,
+            **self.case.config,
+            **overrides,
+        }
+        if key is not None:
+            settings["api_key"] = SecretStr(key or self.case.api_key)
+        return cls(cls.config_model(**settings))
+
+
+@pytest.fixture(scope="module")
+def started() -> Iterator[dict[str, Running]]:
+    """Emulators started on first use, stopped at the end of the module."""
+    running: dict[str, Running] = {}
+    yield running
+    for r in running.values():
+        r.srv.__exit__(None, None, None)
+
+
+def _running(started: dict[str, Running], case: Case) -> Running:
+    r = started.get(case.name)
+    if r is None:
+        app = case.app(case.api_key)
+        r = Running(case, app, EmulatorServer(app).__enter__())
+        started[case.name] = r
+    r.srv.fault = None
+    r.srv.hang_seconds = 2.0
+    r.srv.huge_bytes = 64 << 10
+    r.srv.retry_after = 7
+    r.srv.requests.clear()
+    r.app.state.quota.reset()
+    return r
+
+
+@pytest.fixture(params=[c.name for c in CASES])
+def emu(request: pytest.FixtureRequest, started: dict[str, Running]) -> Running:
+    """Each provider's emulator, fresh faults and quota."""
+    return _running(started, BY_NAME[request.param])
+
+
+def emulator(started: dict[str, Running], name: str) -> Running:
+    """One named provider's emulator (for provider-specific tests)."""
+    return _running(started, BY_NAME[name])
+
+
+def lookup(provider: HttpProvider, indicator: Indicator) -> EnrichmentResult:
+    """``provider.enrich`` over a fresh httpx client."""
+
+    async def go() -> EnrichmentResult:
+        async with httpx.AsyncClient() as client:
+            return await provider.enrich(client, indicator)
+
+    return asyncio.run(go())
+
+
+def lookup_batch(provider: HttpProvider, indicators: list[Indicator]) -> list[EnrichmentResult]:
+    """``provider.enrich_batch`` over a fresh httpx client."""
+
+    async def go() -> list[EnrichmentResult]:
+        async with httpx.AsyncClient() as client:
+            return await provider.enrich_batch(client, indicators)
+
+    return asyncio.run(go())
+
+
+def failure(provider: HttpProvider, indicator: Indicator) -> ProviderError:
+    """The ProviderError a lookup raises (and nothing else)."""
+    with pytest.raises(ProviderError) as info:
+        lookup(provider, indicator)
+    return info.value
+
+
+# --- the contract, for every provider --------------------------------------------------
+
+
+def test_known_indicator_is_an_answer(emu: Running) -> None:
+    r = lookup(emu.provider(), emu.case.known)
+    assert r.status is Status.OK
+    assert r.provider == emu.case.name
+    assert r.indicator == emu.case.known
+    assert r.raw is not None
+    assert r.score is None or 0 <= r.score <= 100
+
+
+def test_unknown_indicator(emu: Running) -> None:
+    r = lookup(emu.provider(), emu.case.unknown)
+    assert r.status is emu.case.unknown_status
+    assert r.ok
+
+
+def test_wrong_key_is_one_clear_auth_failure(emu: Running) -> None:
+    provider = emu.provider("definitely-not-the-key")
+    errors = [failure(provider, i) for i in (emu.case.known, emu.case.unknown)]
+    assert {e.status for e in errors} == {Status.AUTH_FAILED}
+    assert len({e.reason for e in errors}) == 1
+    assert "authentication failed" in errors[0].reason
+
+
+def test_missing_key(emu: Running) -> None:
+    provider = emu.provider(key=None)
+    if not provider.needs_key:
+        pytest.skip("works without a key")
+    e = failure(provider, emu.case.known)
+    assert e.status is Status.AUTH_FAILED
+    assert "no API key configured" in e.reason
+    assert emu.srv.requests == []
+
+
+def test_exhausted_quota(emu: Running) -> None:
+    emu.app.state.quota.reset(1)
+    assert lookup(emu.provider(), emu.case.known).status is Status.OK
+    e = failure(emu.provider(), emu.case.known)
+    assert e.status is emu.case.quota_status
+    assert e.retry_after == pytest.approx(emu.case.quota_retry_after, abs=2)
+
+
+def test_429_fault_carries_retry_after(emu: Running) -> None:
+    emu.srv.fault = "429"
+    e = failure(emu.provider(), emu.case.known)
+    assert e.status in (Status.RATE_LIMITED, Status.QUOTA_EXCEEDED)
+    assert e.status is emu.case.quota_status
+    assert e.retry_after == 7
+
+
+FAULTS = {
+    "html": "expected JSON",
+    "garbage": "expected JSON",
+    "error200": "error in response body",
+    "huge": "larger than",
+    "hang": "timed out",
+    "500": "HTTP 500",
+    "reset": "",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_is_a_clear_error(emu: Running, fault: str) -> None:
+    emu.srv.fault = fault
+    provider = emu.provider(timeout=0.5, max_response_bytes=16 << 10)
+    e = failure(provider, emu.case.known)
+    assert e.status is Status.ERROR
+    assert e.reason.startswith(f"{emu.case.name}: ")
+    assert FAULTS[fault] in e.reason
+
+
+def test_401_fault_is_auth_failure(emu: Running) -> None:
+    emu.srv.fault = "401"
+    assert failure(emu.provider(), emu.case.known).status is Status.AUTH_FAILED
+
+
+def test_tlp_ceiling(emu: Running) -> None:
+    provider = emu.provider()
+    known = emu.case.known
+    assert provider.accepts(known)
+    assert provider.accepts(known, "clear")
+    assert provider.accepts(known, provider.max_tlp)
+    assert not provider.accepts(known, "amber+strict")
+    assert not provider.accepts(known, "red")
+    assert not provider.accepts(Indicator(T.MUTEX, "Global\\x"))
+
+
+def test_api_key_never_leaks(emu: Running, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "SECRET-" + emu.case.api_key
+    app = emu.case.app(secret)
+    seen: list[str] = []
+    with EmulatorServer(app) as srv:
+        good = emu.case.provider(
+            emu.case.provider.config_model(
+                enabled=True,
+                base_url=srv.base_url + emu.case.prefix,
+                api_key=SecretStr(secret),
+                timeout=0.5,
+                max_response_bytes=16 << 10,
+                **emu.case.config,
+            )
+        )
+        seen += [repr(good), str(good.config), repr(good.config), repr(good.__dict__)]
+        assert lookup(good, emu.case.known).status is Status.OK
+        srv.hang_seconds = 1.0
+        srv.huge_bytes = 64 << 10
+        for fault in [*FAULTS, "429", "401"]:
+            srv.fault = fault
+            e = failure(good, emu.case.known)
+            seen += [e.reason, str(e), repr(e)]
+    assert caplog.records, "expected httpx to log its requests"
+    for record in caplog.records:
+        seen += [record.getMessage(), repr(record.args)]
+    leaks = [s for s in seen if secret in s]
+    assert leaks == []
+
+
+def test_registered_through_the_plugin_hook() -> None:
+    classes = builtin_reputation.spoorhound_providers()
+    for case in CASES:
+        assert case.provider in classes
+        assert available_providers()[case.name] is case.provider
+    for cls in classes:
+        assert cls.network
+        assert cls.max_tlp == "green"
+
+
+# --- VirusTotal -------------------------------------------------------------------------
+
+
+def test_vt_stats_rules() -> None:
+    def v(m: int, s: int, h: int, u: int = 0) -> tuple[Verdict, int | None]:
+        return verdict_from_stats({"malicious": m, "suspicious": s, "harmless": h, "undetected": u})
+
+    assert v(5, 0, 0, 5) == (Verdict.MALICIOUS, 80)
+    assert v(70, 0, 0) == (Verdict.MALICIOUS, 100)
+    assert v(4, 0, 60)[0] is Verdict.SUSPICIOUS
+    assert v(0, 1, 60) == (Verdict.SUSPICIOUS, 28)
+    assert v(0, 0, 5) == (Verdict.BENIGN, 0)
+    assert v(0, 0, 4, 60) == (Verdict.UNKNOWN, None)
+    assert verdict_from_stats({}) == (Verdict.UNKNOWN, None)
+    assert verdict_from_stats({"malicious": "9", "harmless": True}) == (Verdict.UNKNOWN, None)
+
+
+def test_vt_malicious_ip(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.IPV4, vt_emu.BAD_IP))
+    assert r.verdict is Verdict.MALICIOUS
+    assert r.score == 60 + round(40 * 12 / 94)
+    assert r.tags == ("tor",)
+    assert r.attributes["detections.malicious"] == 12
+    assert r.attributes["as_owner"] == "Example Bulletproof Hosting"
+    assert set(r.related) == {
+        Related("in-asn", T.ASN, "AS64500"),
+        Related("in-network", T.CIDR, "185.220.101.0/24"),
+    }
+
+
+def test_vt_benign_ip(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.IPV4, vt_emu.GOOD_IP))
+    assert (r.verdict, r.score) == (Verdict.BENIGN, 0)
+
+
+def test_vt_domain_pivots_from_dns_records(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.DOMAIN, vt_emu.BAD_DOMAIN))
+    assert r.verdict is Verdict.SUSPICIOUS
+    assert r.related == (
+        Related("resolves-to", T.IPV4, vt_emu.BAD_IP),
+        Related("resolves-to", T.IPV6, "2001:db8::66"),
+        Related("name-server", T.DOMAIN, "ns1.example.net"),
+        Related("mail-server", T.DOMAIN, "mail.example.net"),
+    )
+
+
+def test_vt_url_by_base64_id(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.URL, vt_emu.BAD_URL))
+    assert r.verdict is Verdict.MALICIOUS
+    assert Related("redirects-to", T.URL, "http://evil.example.com/landing.php") in r.related
+    assert Related("hosted-on", T.DOMAIN, vt_emu.BAD_DOMAIN) in r.related
+
+
+def test_vt_file_by_md5(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.MD5, vt_emu.EICAR_MD5))
+    assert r.verdict is Verdict.MALICIOUS
+    assert r.tags == (
+        "text",
+        "attachment",
+        "label:virus.eicar/test",
+        "malware:eicar",
+        "category:virus",
+    )
+    assert r.related == (
+        Related("same-file", T.SHA1, vt_emu.EICAR_SHA1),
+        Related("same-file", T.SHA256, vt_emu.EICAR_SHA256),
+    )
+    assert r.attributes["meaningful_name"] == "eicar.com"
