@@ -24,18 +24,22 @@ __all__ = [
     "audit",
     "enclave",
     "enrichment",
+    "enrichment_batch",
+    "enrichment_change",
     "indicator",
     "indicator_tag",
     "job",
     "job_error",
     "metadata",
     "observation",
+    "provider_usage",
     "relationship",
     "report",
     "report_indicator",
     "sighting",
     "source",
     "tag",
+    "watchlist",
 ]
 
 # Naming convention so Alembic migrations get stable constraint names on both dialects.
@@ -189,7 +193,78 @@ enrichment = sa.Table(
     sa.Column("score", sa.SmallInteger, nullable=True),
     sa.Column("payload", JSONDoc, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    # The normalised answer; two rows with equal (status, verdict, score, tags,
+    # attributes, related) are the same answer, so only changes add rows.
+    sa.Column("status", sa.String(16), nullable=False, server_default="ok"),
+    sa.Column("tags", JSONDoc, nullable=True),
+    sa.Column("attributes", JSONDoc, nullable=True),
+    sa.Column("related", JSONDoc, nullable=True),
+    # Last time the provider gave this same answer (drives the cache).
+    sa.Column("checked_at", Epoch, nullable=False, server_default="0"),
+    # "<job>:<provider>:<indicator pk>": a re-executed step cannot add a second row.
+    sa.Column("attempt_key", sa.String(200), nullable=True, unique=True),
     sa.Index("ix_enrichment_indicator_pk", "indicator_pk", "provider", "fetched_at"),
+)
+
+enrichment_change = sa.Table(
+    "enrichment_change",
+    metadata,
+    sa.Column("id", BigKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("at", Epoch, nullable=False),
+    sa.Column("enrichment_id", BigKey, nullable=True),
+    sa.Column("summary", JSONDoc, nullable=False),
+    sa.Index("ix_enrichment_change_indicator_pk", "indicator_pk"),
+    # Consumers (flows, notifications) read the changes since their last position.
+    sa.Index("ix_enrichment_change_at", "at"),
+)
+
+#: Progress of an enrichment job: one row per processed batch (idempotent on its key,
+#: so a re-executed step does not count twice), plus one ``disabled`` row per provider
+#: whose key was refused.
+enrichment_batch = sa.Table(
+    "enrichment_batch",
+    metadata,
+    sa.Column("job_id", UUIDText, sa.ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("batch_key", sa.String(100), nullable=False),
+    sa.Column("done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stored", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cached", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("withheld", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("skipped", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("at", Epoch, nullable=False),
+    sa.PrimaryKeyConstraint("job_id", "provider", "batch_key"),
+)
+
+#: Units used per provider and quota period (``day`` / ``month``), reserved atomically;
+#: period ``pace`` holds the start time (epoch ms) of the provider's last call.
+provider_usage = sa.Table(
+    "provider_usage",
+    metadata,
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(8), nullable=False),
+    sa.Column("period_start", Epoch, nullable=False),
+    sa.Column("used", sa.BigInteger, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("provider", "period", "period_start"),
+)
+
+watchlist = sa.Table(
+    "watchlist",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("filter", JSONDoc, nullable=False),
+    sa.Column("providers", JSONDoc, nullable=True),
+    sa.Column("interval_seconds", sa.Integer, nullable=False),
+    sa.Column("last_run", Epoch, nullable=True),
+    sa.Column("created_at", Epoch, nullable=False),
 )
 
 relationship = sa.Table(
