@@ -25,6 +25,8 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
+from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarConfig, MalwareBazaarProvider
+from spoorhound.enrich.providers.threatfox import ThreatFoxConfig, ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausConfig, UrlhausProvider
 from tests.emulators import abusech
 from tests.emulators.server import EmulatorServer
@@ -110,6 +112,18 @@ def _urlhaus(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
     return UrlhausProvider(UrlhausConfig(base_url=base_url, api_key=api_key, enabled=True, **kw))
 
 
+def _threatfox(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
+    return ThreatFoxProvider(
+        ThreatFoxConfig(base_url=base_url, api_key=api_key, enabled=True, **kw)
+    )
+
+
+def _bazaar(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
+    return MalwareBazaarProvider(
+        MalwareBazaarConfig(base_url=base_url, api_key=api_key, enabled=True, **kw)
+    )
+
+
 CASES = [
     Case(
         "urlhaus",
@@ -119,6 +133,24 @@ CASES = [
         parse("http://malware.example.com/bins/mozi.m"),
         parse("http://clean.example.org/"),
         "/urlhaus",
+    ),
+    Case(
+        "threatfox",
+        abusech.abusech_app,
+        _threatfox,
+        abusech.AUTH_KEY,
+        parse("evil-c2.example.net"),
+        parse("clean.example.org"),
+        "/threatfox",
+    ),
+    Case(
+        "malwarebazaar",
+        abusech.abusech_app,
+        _bazaar,
+        abusech.AUTH_KEY,
+        Indicator(T.SHA256, abusech.QAKBOT_SHA256),
+        Indicator(T.SHA256, "e" * 64),
+        "/bazaar",
     ),
 ]
 BY_NAME = {c.name: c for c in CASES}
@@ -283,3 +315,82 @@ def test_abusech_other_query_status_is_error() -> None:
     assert check_query_status("x", {"query_status": "no_results"}) is None
     with pytest.raises(ProviderError):
         check_query_status("x", ["not", "a", "dict"])
+
+
+# --- ThreatFox -----------------------------------------------------------------------------
+
+
+def test_threatfox_domain(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["threatfox"])
+    r = run(p, parse("evil-c2.example.net"))
+    # The substring hit "not-evil-c2.example.net" (confidence 100) is filtered out.
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 75)
+    assert r.attributes["entries"] == 1
+    assert set(r.tags) == {
+        "malware:Cobalt Strike",
+        "threat:botnet_cc",
+        "threatfox:c2",
+        "threatfox:cobaltstrike",
+    }
+    assert r.attributes["malware"] == ["win.cobalt_strike"]
+    assert "BEACON" in r.attributes["malware_alias"]
+    assert r.related == (rel("contacted-by", T.SHA256, abusech.QAKBOT_SHA256),)
+    assert srv.requests[-1][:2] == ("POST", "/threatfox/api/v1/")
+
+
+def test_threatfox_ip_matches_ip_port(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["threatfox"])
+    r = run(p, parse("203.0.113.50"))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 100)
+    assert r.attributes["ports"] == ["443"] and "malware:QakBot" in r.tags
+    assert run(p, parse("203.0.113.5")).status is Status.NOT_FOUND  # prefix, not the IP
+
+
+def test_threatfox_hash_pivots_to_infrastructure(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["threatfox"])
+    r = run(p, Indicator(T.MD5, abusech.QAKBOT_MD5))
+    assert r.status is Status.OK and r.score == 100
+    assert set(r.related) == {
+        rel("communicates-with", T.DOMAIN, "evil-c2.example.net"),
+        rel("communicates-with", T.IPV4, "203.0.113.50"),
+    }
+
+
+def test_threatfox_low_confidence_is_suspicious() -> None:
+    from spoorhound.enrich.providers import threatfox
+
+    m = threatfox._map(parse("x.example.com"), [{"ioc": "x.example.com", "confidence_level": 25}])
+    assert (m["verdict"], m["score"]) == (Verdict.SUSPICIOUS, 25)
+
+
+# --- MalwareBazaar -------------------------------------------------------------------------
+
+
+def test_malwarebazaar_sample(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["malwarebazaar"])
+    r = run(p, Indicator(T.SHA1, abusech.QAKBOT_SHA1))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
+    assert set(r.tags) == {"malware:QakBot", "bazaar:dll", "bazaar:qakbot", "bazaar:tr"}
+    a = r.attributes
+    assert (a["file_type"], a["file_type_mime"], a["file_size"]) == (
+        "dll",
+        "application/x-dosexec",
+        1187840,
+    )
+    assert a["yara_rules"] == ["win_qakbot_auto"] and a["delivery_method"] == "email_attachment"
+    assert set(r.related) == {
+        rel("same-file", T.MD5, abusech.QAKBOT_MD5),
+        rel("same-file", T.SHA256, abusech.QAKBOT_SHA256),
+        rel("has-imphash", T.IMPHASH, abusech.BAZAAR_SAMPLE["imphash"]),
+        rel("has-ssdeep", T.SSDEEP, abusech.BAZAAR_SAMPLE["ssdeep"]),
+        rel("has-tlsh", T.TLSH, abusech.BAZAAR_SAMPLE["tlsh"]),
+    }
+    assert srv.requests[-1][:2] == ("POST", "/bazaar/api/v1/")
+
+
+def test_malwarebazaar_rejects_other_types_and_tlp() -> None:
+    p = MalwareBazaarProvider(MalwareBazaarConfig(api_key="k"))
+    assert p.accepts(Indicator(T.MD5, abusech.QAKBOT_MD5), "green")
+    assert not p.accepts(Indicator(T.MD5, abusech.QAKBOT_MD5), "amber")
+    assert not p.accepts(parse("evil.example.com"))
+    assert p.http.base_url == "https://mb-api.abuse.ch" and not p.config.enabled

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from spoorhound.enrich.plugins import hookimpl
 from spoorhound.enrich.provider import Provider
+from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarProvider
+from spoorhound.enrich.providers.threatfox import ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausProvider
 
 
 @hookimpl
 def spoorhound_providers() -> list[type[Provider]]:
     """The providers of this group."""
-    return [UrlhausProvider]
+    return [UrlhausProvider, ThreatFoxProvider, MalwareBazaarProvider]
