@@ -31,7 +31,9 @@ from spoorhound.enrich.provider import (
     Verdict,
 )
 from spoorhound.enrich.providers import builtin_reputation
+from spoorhound.enrich.providers.abuseipdb import AbuseIPDB
 from spoorhound.enrich.providers.virustotal import VirusTotal, verdict_from_stats
+from tests.emulators import abuseipdb as abuse_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
 
@@ -68,6 +70,18 @@ CASES = [
         Status.NOT_FOUND,
         Status.RATE_LIMITED,
         60.0,
+    ),
+    Case(
+        "abuseipdb",
+        AbuseIPDB,
+        abuse_emu.abuseipdb_app,
+        abuse_emu.API_KEY,
+        "/api/v2",
+        Indicator(T.IPV4, abuse_emu.BAD_IP),
+        Indicator(T.IPV6, "2001:db8::1"),
+        Status.OK,  # AbuseIPDB answers every address; never-reported ones score 0
+        Status.QUOTA_EXCEEDED,  # its only 429 is the daily limit
+        abuse_emu.RESET_IN,
     ),
 ]
 BY_NAME = {c.name: c for c in CASES}
@@ -356,3 +370,46 @@ def test_vt_file_by_md5(started: dict[str, Running]) -> None:
         Related("same-file", T.SHA256, vt_emu.EICAR_SHA256),
     )
     assert r.attributes["meaningful_name"] == "eicar.com"
+
+
+# --- AbuseIPDB --------------------------------------------------------------------------
+
+
+def test_abuseipdb_reported_tor_exit(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "abuseipdb").provider(), Indicator(T.IPV4, abuse_emu.BAD_IP))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 100)
+    assert r.tags == ("tor-exit", "usage:data center/web hosting/transit")
+    assert r.attributes["totalReports"] == 1534
+    assert r.related == (
+        Related("has-hostname", T.DOMAIN, "tor-exit-1.example-hosting.de"),
+        Related("operated-by", T.DOMAIN, "example-hosting.de"),
+    )
+
+
+def test_abuseipdb_whitelisted_and_low_scores(started: dict[str, Running]) -> None:
+    provider = emulator(started, "abuseipdb").provider()
+    good = lookup(provider, Indicator(T.IPV4, abuse_emu.WHITELISTED_IP))
+    assert (good.verdict, good.score) == (Verdict.BENIGN, 0)
+    some = lookup(provider, Indicator(T.IPV4, abuse_emu.SOME_REPORTS_IP))
+    assert (some.verdict, some.score) == (Verdict.SUSPICIOUS, 40)
+    never = lookup(provider, Indicator(T.IPV4, "198.51.100.1"))
+    assert (never.status, never.verdict, never.score) == (Status.OK, Verdict.UNKNOWN, 0)
+
+
+def test_abuseipdb_daily_quota_message(started: dict[str, Running]) -> None:
+    emu = emulator(started, "abuseipdb")
+    emu.app.state.quota.reset(0)
+    e = failure(emu.provider(), Indicator(T.IPV4, abuse_emu.BAD_IP))
+    assert e.status is Status.QUOTA_EXCEEDED
+    assert e.reason == "abuseipdb: daily CHECK quota used up; it resets in 8.1 h"
+
+
+def test_abuseipdb_sends_max_age_and_uses_no_bulk(started: dict[str, Running]) -> None:
+    emu = emulator(started, "abuseipdb")
+    ips = [Indicator(T.IPV4, abuse_emu.BAD_IP), Indicator(T.IPV4, "198.51.100.2")]
+    results = lookup_batch(emu.provider(max_age_days=30), ips)
+    assert [r.indicator for r in results] == ips
+    assert [q for _, _, q in emu.srv.requests] == [
+        "ipAddress=185.220.101.1&maxAgeInDays=30",
+        "ipAddress=198.51.100.2&maxAgeInDays=30",
+    ]
