@@ -118,7 +118,7 @@ def abuseipdb_app(api_key: str = API_KEY, quota: int | None = None) -> FastAPI:
         return response
 
     @app.get("/api/v2/check")
-    async def check(ipAddress: str = "", maxAgeInDays: int = 30) -> JSONResponse:  # noqa: N803
+    async def check(ipAddress: str = "", maxAgeInDays: int = 30) -> JSONResponse:
         try:
             ip = str(ipaddress.ip_address(ipAddress))
         except ValueError:
