@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from spoorhound.config import Settings
 from spoorhound.core.extract import EXTRACTABLE, Candidate, unique
 from spoorhound.core.fang import defang
 from spoorhound.core.indicators import IndicatorType
@@ -72,7 +73,13 @@ def extract(
     if as_json and as_csv:
         raise click.UsageError("--json and --csv are exclusive")
     name = getattr(source, "name", "-")
-    safelist = SafelistIndex.load() if no_safelisted else None
+    safelist = None
+    if no_safelisted:
+        # the main group puts a State with .settings in ctx.obj; standalone, use the env
+        settings = getattr(click.get_current_context().obj, "settings", None)
+        if not isinstance(settings, Settings):
+            settings = Settings.build()
+        safelist = SafelistIndex.load(cache_dir=settings.data_dir / "cache")
     try:
         cands = extract_document(
             source,
