@@ -26,9 +26,10 @@ from spoorhound.enrich.provider import (
     Verdict,
 )
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarConfig, MalwareBazaarProvider
+from spoorhound.enrich.providers.pulsedive import PulsediveConfig, PulsediveProvider
 from spoorhound.enrich.providers.threatfox import ThreatFoxConfig, ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausConfig, UrlhausProvider
-from tests.emulators import abusech
+from tests.emulators import abusech, pulsedive
 from tests.emulators.server import EmulatorServer
 
 T = IndicatorType
@@ -124,6 +125,12 @@ def _bazaar(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
     )
 
 
+def _pulsedive(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
+    return PulsediveProvider(
+        PulsediveConfig(base_url=base_url, api_key=api_key, enabled=True, **kw)
+    )
+
+
 CASES = [
     Case(
         "urlhaus",
@@ -151,6 +158,14 @@ CASES = [
         Indicator(T.SHA256, abusech.QAKBOT_SHA256),
         Indicator(T.SHA256, "e" * 64),
         "/bazaar",
+    ),
+    Case(
+        "pulsedive",
+        pulsedive.pulsedive_app,
+        _pulsedive,
+        pulsedive.API_KEY,
+        parse("bad.example.com"),
+        parse("clean.example.org"),
     ),
 ]
 BY_NAME = {c.name: c for c in CASES}
@@ -394,3 +409,65 @@ def test_malwarebazaar_rejects_other_types_and_tlp() -> None:
     assert not p.accepts(Indicator(T.MD5, abusech.QAKBOT_MD5), "amber")
     assert not p.accepts(parse("evil.example.com"))
     assert p.http.base_url == "https://mb-api.abuse.ch" and not p.config.enabled
+
+
+# --- Pulsedive -----------------------------------------------------------------------------
+
+
+def test_pulsedive_high_risk_domain(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["pulsedive"])
+    r = run(p, parse("bad.example.com"))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 80)
+    assert set(r.tags) == {"malware:Zeus", "threat:Phishing Kit X", "feed:Zeus Bad Domains"}
+    assert r.attributes["riskfactors"] == ["found in threat feeds", "newer domain"]
+    assert r.attributes["properties"]["geo"]["countrycode"] == "NL"
+    assert r.attributes["attributes"]["port"] == ["80", "443"]
+    assert set(r.related) == {
+        rel("resolves-to", T.IPV4, "192.0.2.10"),
+        rel("resolves-to", T.IPV4, "192.0.2.11"),
+        rel("name-server", T.DOMAIN, "ns1.example.net"),
+        rel("redirects-to", T.URL, "https://landing.example.net/"),
+    }
+    method, path, query = srv.requests[-1]
+    assert (method, path) == ("GET", "/api/info.php") and "indicator=bad.example.com" in query
+
+
+def test_pulsedive_risk_none_is_benign_and_key_is_optional(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["pulsedive"])
+    p.config = p.config.model_copy(update={"api_key": None})
+    r = run(p, parse("198.51.100.77"))
+    assert (r.status, r.verdict, r.score) == (Status.OK, Verdict.BENIGN, 0)
+    assert "key=" not in srv.requests[-1][2]
+
+
+def test_pulsedive_not_found_in_a_200_body(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["pulsedive"])
+    servers.apps["pulsedive_app"].state.not_found_status = 200
+    try:
+        r = run(p, parse("clean.example.org"))
+    finally:
+        servers.apps["pulsedive_app"].state.not_found_status = 404
+    assert r.status is Status.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        ("Invalid API key.", Status.AUTH_FAILED),
+        ("API rate limit exceeded: 1 requests per second.", Status.RATE_LIMITED),
+        ("Something else broke.", Status.ERROR),
+    ],
+)
+def test_pulsedive_error_bodies(error: str, status: Status) -> None:
+    p = PulsediveProvider(PulsediveConfig(api_key="k"))
+    with pytest.raises(ProviderError) as info:
+        p._raise_for_error(error)
+    assert info.value.status is status
+
+
+def test_pulsedive_risk_levels() -> None:
+    from spoorhound.enrich.providers import pulsedive as mod
+
+    got = {r: mod._map({"risk": r})["score"] for r in ("none", "low", "medium", "high", "critical")}
+    assert got == {"none": 0, "low": 30, "medium": 55, "high": 80, "critical": 95}
+    assert mod._map({"risk": "unknown"})["verdict"] is Verdict.UNKNOWN
