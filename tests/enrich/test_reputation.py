@@ -32,8 +32,14 @@ from spoorhound.enrich.provider import (
 )
 from spoorhound.enrich.providers import builtin_reputation
 from spoorhound.enrich.providers.abuseipdb import AbuseIPDB
+from spoorhound.enrich.providers.greynoise import (
+    GreyNoiseCommunity,
+    GreyNoiseEnterprise,
+    verdict_for,
+)
 from spoorhound.enrich.providers.virustotal import VirusTotal, verdict_from_stats
 from tests.emulators import abuseipdb as abuse_emu
+from tests.emulators import greynoise as gn_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
 
@@ -82,6 +88,30 @@ CASES = [
         Status.OK,  # AbuseIPDB answers every address; never-reported ones score 0
         Status.QUOTA_EXCEEDED,  # its only 429 is the daily limit
         abuse_emu.RESET_IN,
+    ),
+    Case(
+        "greynoise",
+        GreyNoiseCommunity,
+        gn_emu.greynoise_app,
+        gn_emu.API_KEY,
+        "",
+        Indicator(T.IPV4, gn_emu.BAD_IP),
+        Indicator(T.IPV4, "198.51.100.77"),
+        Status.NOT_FOUND,
+        Status.QUOTA_EXCEEDED,  # the community plan's weekly allowance
+        gn_emu.RESET_IN,
+    ),
+    Case(
+        "greynoise-enterprise",
+        GreyNoiseEnterprise,
+        gn_emu.greynoise_app,
+        gn_emu.API_KEY,
+        "",
+        Indicator(T.IPV4, gn_emu.BAD_IP),
+        Indicator(T.IPV4, "198.51.100.77"),
+        Status.NOT_FOUND,
+        Status.RATE_LIMITED,
+        1.0,
     ),
 ]
 BY_NAME = {c.name: c for c in CASES}
@@ -413,3 +443,55 @@ def test_abuseipdb_sends_max_age_and_uses_no_bulk(started: dict[str, Running]) -
         "ipAddress=185.220.101.1&maxAgeInDays=30",
         "ipAddress=198.51.100.2&maxAgeInDays=30",
     ]
+
+
+# --- GreyNoise --------------------------------------------------------------------------
+
+
+def test_greynoise_rules() -> None:
+    assert verdict_for("malicious", riot=True) == (Verdict.MALICIOUS, 85)
+    assert verdict_for("suspicious", riot=False) == (Verdict.SUSPICIOUS, 55)
+    assert verdict_for("benign", riot=True, trust_level="1") == (Verdict.BENIGN, 0)
+    assert verdict_for(None, riot=True, trust_level="2") == (Verdict.BENIGN, 10)
+    assert verdict_for("benign", riot=False) == (Verdict.BENIGN, 10)
+    assert verdict_for("unknown", riot=False) == (Verdict.UNKNOWN, 30)
+    assert verdict_for("surprising", riot=False) == (Verdict.UNKNOWN, None)
+
+
+def test_greynoise_community_classifications(started: dict[str, Running]) -> None:
+    provider = emulator(started, "greynoise").provider(key=None)  # works without a key
+    expected = {
+        gn_emu.BAD_IP: (Verdict.MALICIOUS, 85, ("internet-scanner",)),
+        gn_emu.RIOT_IP: (Verdict.BENIGN, 10, ("business-service",)),
+        gn_emu.BENIGN_SCANNER_IP: (Verdict.BENIGN, 10, ("internet-scanner",)),
+        gn_emu.UNKNOWN_SCANNER_IP: (Verdict.UNKNOWN, 30, ("internet-scanner",)),
+    }
+    for ip, (verdict, score, tags) in expected.items():
+        r = lookup(provider, Indicator(T.IPV4, ip))
+        assert (r.verdict, r.score, r.tags) == (verdict, score, tags), ip
+    r = lookup(provider, Indicator(T.IPV4, gn_emu.RIOT_IP))
+    assert r.attributes["name"] == "Google Public DNS"
+    assert r.attributes["link"] == "https://viz.greynoise.io/riot/8.8.8.8"
+
+
+def test_greynoise_enterprise_batches_in_one_request(started: dict[str, Running]) -> None:
+    emu = emulator(started, "greynoise-enterprise")
+    ips = [gn_emu.RIOT_IP, "198.51.100.8", gn_emu.BAD_IP, gn_emu.UNKNOWN_SCANNER_IP]
+    results = lookup_batch(emu.provider(), [Indicator(T.IPV4, ip) for ip in ips])
+    assert [r.indicator.value for r in results] == ips
+    assert [(r.status, r.verdict, r.score) for r in results] == [
+        (Status.OK, Verdict.BENIGN, 0),  # RIOT trust level 1
+        (Status.NOT_FOUND, Verdict.UNKNOWN, None),
+        (Status.OK, Verdict.MALICIOUS, 85),
+        (Status.OK, Verdict.UNKNOWN, 30),
+    ]
+    assert emu.srv.requests == [("POST", "/v3/ip", "quick=true")]
+
+
+def test_greynoise_enterprise_chunks_by_batch_size(started: dict[str, Running]) -> None:
+    emu = emulator(started, "greynoise-enterprise")
+    provider = emu.provider()
+    provider.batch_size = 2  # type: ignore[misc]
+    results = lookup_batch(provider, [Indicator(T.IPV4, f"198.51.100.{n}") for n in range(5)])
+    assert len(results) == 5
+    assert len(emu.srv.requests) == 3

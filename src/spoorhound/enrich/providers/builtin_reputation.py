@@ -10,10 +10,11 @@ from __future__ import annotations
 from spoorhound.enrich.plugins import hookimpl
 from spoorhound.enrich.provider import Provider
 from spoorhound.enrich.providers.abuseipdb import AbuseIPDB
+from spoorhound.enrich.providers.greynoise import GreyNoiseCommunity, GreyNoiseEnterprise
 from spoorhound.enrich.providers.virustotal import VirusTotal
 
 
 @hookimpl
 def spoorhound_providers() -> list[type[Provider]]:
     """The providers of this group."""
-    return [VirusTotal, AbuseIPDB]
+    return [VirusTotal, AbuseIPDB, GreyNoiseCommunity, GreyNoiseEnterprise]
