@@ -26,10 +26,11 @@ from spoorhound.enrich.provider import (
     Verdict,
 )
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarConfig, MalwareBazaarProvider
+from spoorhound.enrich.providers.misp import MispConfig, MispProvider
 from spoorhound.enrich.providers.pulsedive import PulsediveConfig, PulsediveProvider
 from spoorhound.enrich.providers.threatfox import ThreatFoxConfig, ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausConfig, UrlhausProvider
-from tests.emulators import abusech, pulsedive
+from tests.emulators import abusech, misp, pulsedive
 from tests.emulators.server import EmulatorServer
 
 T = IndicatorType
@@ -131,6 +132,10 @@ def _pulsedive(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
     )
 
 
+def _misp(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
+    return MispProvider(MispConfig(base_url=base_url, api_key=api_key, enabled=True, **kw))
+
+
 CASES = [
     Case(
         "urlhaus",
@@ -165,6 +170,14 @@ CASES = [
         _pulsedive,
         pulsedive.API_KEY,
         parse("bad.example.com"),
+        parse("clean.example.org"),
+    ),
+    Case(
+        "misp",
+        misp.misp_app,
+        _misp,
+        misp.API_KEY,
+        parse("phish.example.com"),
         parse("clean.example.org"),
     ),
 ]
@@ -471,3 +484,61 @@ def test_pulsedive_risk_levels() -> None:
     got = {r: mod._map({"risk": r})["score"] for r in ("none", "low", "medium", "high", "critical")}
     assert got == {"none": 0, "low": 30, "medium": 55, "high": 80, "critical": 95}
     assert mod._map({"risk": "unknown"})["verdict"] is Verdict.UNKNOWN
+
+
+# --- MISP ----------------------------------------------------------------------------------
+
+
+def test_misp_batch_is_one_documented_request(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["misp"])
+    inds = [
+        parse("phish.example.com"),
+        parse("192.0.2.66"),
+        Indicator(T.SHA256, "c" * 64),
+        parse("cdn.example.org"),
+        parse("https://watch.example.net/login"),
+        parse("clean.example.org"),
+    ]
+    results = run_batch(p, inds)
+    assert [r.indicator for r in results] == inds
+    assert srv.requests == [("POST", "/attributes/restSearch", "")]
+    body = servers.apps["misp_app"].state.bodies[-1]
+    assert body["returnFormat"] == "json" and body["includeEventTags"] is True
+    assert body["value"] == [i.value for i in inds]
+    assert {"domain", "ip-dst", "domain|ip", "url", "filename|sha256"} <= set(body["type"])
+    assert isinstance(body["limit"], int) and body["page"] == 1
+
+    dom, ip, sha, fp, url, clean = results
+    assert (dom.verdict, dom.score) == (Verdict.MALICIOUS, 80)  # to_ids on attribute 101
+    assert dom.attributes["hits"] == 2 and dom.attributes["event_count"] == 1
+    assert dom.attributes["event_info"] == ["Phishing campaign targeting finance"]
+    assert dom.attributes["tlp"] == ["tlp:amber"]
+    assert dom.tags == ('misp-galaxy:threat-actor="FIN7"',)
+    assert dom.related == (rel("resolves-to", T.IPV4, "192.0.2.66"),)
+    assert dom.attributes["first_seen"] == "2024-04-01T19:33:20Z"
+    assert (ip.verdict, ip.score) == (Verdict.SUSPICIOUS, 50)  # no to_ids
+    assert ip.related == (rel("resolved-from", T.DOMAIN, "phish.example.com"),)
+    assert sha.verdict is Verdict.MALICIOUS
+    assert sha.related == (rel("file-name", T.FILENAME, "invoice.js"),)
+    assert (fp.verdict, fp.score) == (Verdict.BENIGN, 10)  # false-positive:risk="high"
+    assert (url.verdict, url.tags) == (Verdict.SUSPICIOUS, ("type:OSINT",))
+    assert clean.status is Status.NOT_FOUND
+
+
+def test_misp_malicious_tags_and_tlp_ceiling(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["misp"], malicious_tags=["type:OSINT"])
+    r = run(p, parse("https://watch.example.net/login"))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
+    ind = parse("phish.example.com")
+    assert p.accepts(ind, "amber") and not p.accepts(ind, "amber+strict")
+    own, _ = provider_for(servers, BY_NAME["misp"], own_instance=True)
+    assert own.accepts(ind, "amber+strict") and not own.accepts(ind, "red")
+
+
+def test_misp_empty_response_forms() -> None:
+    p = MispProvider(MispConfig(base_url="http://misp.invalid", api_key="k"))
+    assert p._attributes({"response": []}) == []
+    assert p._attributes({"response": {"Attribute": []}}) == []
+    with pytest.raises(ProviderError) as info:
+        p._attributes({"name": "Authentication failed.", "message": "Authentication failed."})
+    assert info.value.status is Status.AUTH_FAILED

@@ -10,6 +10,7 @@ from __future__ import annotations
 from spoorhound.enrich.plugins import hookimpl
 from spoorhound.enrich.provider import Provider
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarProvider
+from spoorhound.enrich.providers.misp import MispProvider
 from spoorhound.enrich.providers.pulsedive import PulsediveProvider
 from spoorhound.enrich.providers.threatfox import ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausProvider
@@ -18,4 +19,10 @@ from spoorhound.enrich.providers.urlhaus import UrlhausProvider
 @hookimpl
 def spoorhound_providers() -> list[type[Provider]]:
     """The providers of this group."""
-    return [UrlhausProvider, ThreatFoxProvider, MalwareBazaarProvider, PulsediveProvider]
+    return [
+        UrlhausProvider,
+        ThreatFoxProvider,
+        MalwareBazaarProvider,
+        PulsediveProvider,
+        MispProvider,
+    ]
