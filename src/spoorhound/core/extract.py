@@ -47,6 +47,7 @@ _HEX_TYPE = {
     t.value: t for t in (T.MD5, T.SHA1, T.SHA256, T.SHA512, T.TLSH, T.JA3, T.JA3S, T.IMPHASH)
 }
 _ALL_HEX = re.compile(r"[0-9A-Fa-f]+")
+_WALLET_PUNCT = "()[]{}<>\"'`.,;:!?*|/=-"
 _LOOKBACK = 80  # characters before a candidate searched for benign / example words
 
 #: The type of every indicator this module can find (string/bytes have no textual marker).
@@ -162,7 +163,7 @@ class _Run:
             elif kind == "hex":
                 sel = [t for t in toks if len(t[1]) >= 32]
             elif kind == "wallet":
-                sel = [t for t in toks if len(t[1]) >= 26 and not _ALL_HEX.fullmatch(t[1])]
+                sel = [t for t in toks if len(t[1]) >= 26 and _maybe_wallet(t[1])]
             elif kind == "mac":
                 sel = [
                     t
@@ -556,6 +557,8 @@ class _Run:
                 continue
             start, end = m.span("label")
             self.add(T.MUTEX, m.group("label"), start, end, 60)
+        if "lobal\\" not in text and "ocal\\" not in text and "ession\\" not in text:
+            return
         for m in P.MUTEX_NS.finditer(text):
             if boundary_ok(text, m.start(), "\\"):
                 self.add(T.MUTEX, m.group(), m.start(), m.end(), 60)
@@ -616,6 +619,14 @@ class _Blob:
         for m in pattern.finditer(self.text):
             k = bisect_right(starts, m.start()) - 1
             yield offsets[k] - starts[k], m
+
+
+def _maybe_wallet(token: str) -> bool:
+    """Cheap string tests before the wallet regex: "0x…", "bc1…" or a base58 run."""
+    if "0x" in token or "bc1" in token:
+        return True
+    core = token.strip(_WALLET_PUNCT)
+    return 26 <= len(core) <= 106 and core.isalnum() and not _ALL_HEX.fullmatch(core)
 
 
 def boundary_ok(text: str, start: int, extra: str = "") -> bool:
