@@ -37,9 +37,11 @@ from spoorhound.enrich.providers.greynoise import (
     GreyNoiseEnterprise,
     verdict_for,
 )
+from spoorhound.enrich.providers.otx import OTX, otx_type, verdict_from_general
 from spoorhound.enrich.providers.virustotal import VirusTotal, verdict_from_stats
 from tests.emulators import abuseipdb as abuse_emu
 from tests.emulators import greynoise as gn_emu
+from tests.emulators import otx as otx_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
 
@@ -112,6 +114,18 @@ CASES = [
         Status.NOT_FOUND,
         Status.RATE_LIMITED,
         1.0,
+    ),
+    Case(
+        "otx",
+        OTX,
+        otx_emu.otx_app,
+        otx_emu.API_KEY,
+        "/api/v1",
+        Indicator(T.IPV4, otx_emu.BAD_IP),
+        Indicator(T.IPV4, "198.51.100.3"),
+        Status.OK,  # OTX answers never-seen indicators with zero pulses
+        Status.RATE_LIMITED,
+        otx_emu.RETRY_AFTER,
     ),
 ]
 BY_NAME = {c.name: c for c in CASES}
@@ -495,3 +509,66 @@ def test_greynoise_enterprise_chunks_by_batch_size(started: dict[str, Running]) 
     results = lookup_batch(provider, [Indicator(T.IPV4, f"198.51.100.{n}") for n in range(5)])
     assert len(results) == 5
     assert len(emu.srv.requests) == 3
+
+
+# --- AlienVault OTX ---------------------------------------------------------------------
+
+
+def test_otx_rules() -> None:
+    def pulses(n: int, **extra: Any) -> dict[str, Any]:
+        return {"pulse_info": {"count": n}, **extra}
+
+    assert verdict_from_general(pulses(0)) == (Verdict.UNKNOWN, None)
+    assert verdict_from_general(pulses(1)) == (Verdict.SUSPICIOUS, 40)
+    assert verdict_from_general(pulses(2)) == (Verdict.SUSPICIOUS, 50)
+    assert verdict_from_general(pulses(3)) == (Verdict.MALICIOUS, 75)
+    assert verdict_from_general(pulses(40)) == (Verdict.MALICIOUS, 100)
+    assert verdict_from_general(pulses(9, false_positive=[{"x": 1}])) == (Verdict.BENIGN, 0)
+    assert verdict_from_general({"pulse_info": {"count": "7"}}) == (Verdict.UNKNOWN, None)
+
+
+def test_otx_type_slugs() -> None:
+    assert otx_type(Indicator(T.DOMAIN, "example.co.uk")) == "domain"
+    assert otx_type(Indicator(T.DOMAIN, "www.example.co.uk")) == "hostname"
+    assert otx_type(Indicator(T.SHA1, "a" * 40)) == "file"
+    assert otx_type(Indicator(T.IPV6, "2001:db8::1")) == "IPv6"
+
+
+def test_otx_pulses_make_a_malicious_ip(started: dict[str, Running]) -> None:
+    r = lookup(emulator(started, "otx").provider(), Indicator(T.IPV4, otx_emu.BAD_IP))
+    assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
+    assert r.tags[:3] == (
+        "pulse:cobalt strike c2 servers",
+        "pulse:tor exit nodes",
+        "pulse:botnet feed 3",
+    )
+    assert {"malware:emotet", "malware:cobalt strike", "actor:apt-example"} <= set(r.tags)
+    assert r.attributes["pulse_count"] == 6
+    assert r.attributes["country_code"] == "DE"
+    assert r.related == (
+        Related("in-asn", T.ASN, "AS64500"),
+        Related("uses-technique", T.ATTACK_TECHNIQUE, "T1071.001"),
+    )
+
+
+def test_otx_allow_list_wins_over_pulses(started: dict[str, Running]) -> None:
+    r = lookup(
+        emulator(started, "otx").provider(), Indicator(T.DOMAIN, otx_emu.ALLOW_LISTED_DOMAIN)
+    )
+    assert (r.verdict, r.score) == (Verdict.BENIGN, 0)
+    assert r.attributes["validation"] == ["Listed on Alexa", "Whitelisted domain"]
+
+
+def test_otx_hostname_file_and_url_paths(started: dict[str, Running]) -> None:
+    emu = emulator(started, "otx")
+    host = lookup(emu.provider(), Indicator(T.DOMAIN, otx_emu.BAD_HOSTNAME))
+    assert (host.verdict, host.score) == (Verdict.SUSPICIOUS, 40)
+    file = lookup(emu.provider(), Indicator(T.SHA256, otx_emu.EICAR_SHA256))
+    assert file.tags == ("pulse:eicar",)
+    url = lookup(emu.provider(), Indicator(T.URL, "http://evil.example.com/a/b.php?id=1"))
+    assert (url.status, url.verdict) == (Status.OK, Verdict.UNKNOWN)
+    assert [path for _, path, _ in emu.srv.requests] == [
+        f"/api/v1/indicators/hostname/{otx_emu.BAD_HOSTNAME}/general",
+        f"/api/v1/indicators/file/{otx_emu.EICAR_SHA256}/general",
+        "/api/v1/indicators/url/http://evil.example.com/a/b.php?id=1/general",
+    ]
