@@ -13,13 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from spoorhound.core.context import (
-    iso_utc,
-    normalize_tag,
-    parse_confidence,
-    parse_time,
-    parse_tlp,
-)
+from spoorhound.core.context import normalize_tag, parse_confidence, parse_time, parse_tlp
 from spoorhound.ingest.records import RawRecord, Rejection, excerpt
 
 __all__ = [
@@ -367,7 +361,6 @@ def compile_builder(
         "excerpt": excerpt,
         "_text": _text,
         "parse_time": parse_time,
-        "iso_utc": iso_utc,
         "parse_confidence": parse_confidence,
         "parse_tlp": parse_tlp,
         "no_value": no_value,
@@ -464,13 +457,7 @@ def _emit_conversions(
     present = "x" if strings else _PRESENT
     for k, name, fld in p.times:
         add(f"        col = {name!r}\n        x = r[{k!r}]")
-        add(f"        if {present}:")
-        add(
-            f"            {fld} = iso_utc(x)"
-            if strings
-            else f"            {fld} = iso_utc(x) if type(x) is str else None"
-        )
-        add(f"            if {fld} is None:\n                {fld} = parse_time(x)")
+        add(f"        if {present}:\n            {fld} = parse_time(x)")
     if p.confidence is not None:
         k, name = p.confidence
         add(f"        col = {name!r}\n        x = r[{k!r}]")
