@@ -28,9 +28,10 @@ from spoorhound.enrich.provider import (
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarConfig, MalwareBazaarProvider
 from spoorhound.enrich.providers.misp import MispConfig, MispProvider
 from spoorhound.enrich.providers.pulsedive import PulsediveConfig, PulsediveProvider
+from spoorhound.enrich.providers.rdap import RdapConfig, RdapProvider
 from spoorhound.enrich.providers.threatfox import ThreatFoxConfig, ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausConfig, UrlhausProvider
-from tests.emulators import abusech, misp, pulsedive
+from tests.emulators import abusech, misp, pulsedive, rdap
 from tests.emulators.server import EmulatorServer
 
 T = IndicatorType
@@ -104,7 +105,7 @@ class Case:
     name: str
     app: Callable[[], FastAPI]
     make: Callable[..., HttpProvider]  # (base_url, api_key, **config) -> provider
-    key: str
+    key: str  # "" for a provider without keys
     known: Indicator
     unknown: Indicator
     prefix: str = ""
@@ -134,6 +135,10 @@ def _pulsedive(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
 
 def _misp(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
     return MispProvider(MispConfig(base_url=base_url, api_key=api_key, enabled=True, **kw))
+
+
+def _rdap(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
+    return RdapProvider(RdapConfig(base_url=base_url, enabled=True, **kw))
 
 
 CASES = [
@@ -180,6 +185,14 @@ CASES = [
         parse("phish.example.com"),
         parse("clean.example.org"),
     ),
+    Case(
+        "rdap",
+        rdap.rdap_app,
+        _rdap,
+        "",
+        parse("oldsite.com"),
+        parse("unregistered-name.com"),
+    ),
 ]
 BY_NAME = {c.name: c for c in CASES}
 
@@ -212,6 +225,8 @@ def test_unknown_indicator_is_not_found(servers: Servers, case: Case) -> None:
 def test_wrong_key_is_auth_failed(
     servers: Servers, case: Case, caplog: pytest.LogCaptureFixture
 ) -> None:
+    if not case.key:
+        pytest.skip("no key")
     caplog.set_level(logging.DEBUG)
     p, _ = provider_for(servers, case, key="wrong-key-do-not-leak")
     e = fails(p, case.known)
@@ -258,6 +273,8 @@ def test_tlp_ceiling(servers: Servers, case: Case) -> None:
 
 
 def test_key_never_leaks(servers: Servers, case: Case, caplog: pytest.LogCaptureFixture) -> None:
+    if not case.key:
+        pytest.skip("no key")
     caplog.set_level(logging.DEBUG)
     p, srv = provider_for(servers, case)
     texts = [repr(p.config), str(p.config), repr(p), str(p.config.model_dump())]
@@ -542,3 +559,48 @@ def test_misp_empty_response_forms() -> None:
     with pytest.raises(ProviderError) as info:
         p._attributes({"name": "Authentication failed.", "message": "Authentication failed."})
     assert info.value.status is Status.AUTH_FAILED
+
+
+# --- RDAP ----------------------------------------------------------------------------------
+
+
+def test_rdap_domain(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["rdap"])
+    r = run(p, parse("oldsite.com"))
+    assert (r.verdict, r.score, r.tags) == (Verdict.UNKNOWN, None, ())
+    a = r.attributes
+    assert a["registered"] == "1995-08-14T00:00:00Z" and a["expires"] == "2030-01-01T00:00:00Z"
+    assert a["last_changed"] == "2024-05-05T05:05:05Z" and a["age_days"] > 10_000
+    assert (a["registrar"], a["registrar_iana_id"]) == ("Example Registrar, Inc.", "9999")
+    assert (a["abuse_email"], a["abuse_phone"]) == ("abuse@registrar.example", "+1.5555550100")
+    assert "registrant" not in a  # redacted
+    assert a["status"] == ["client transfer prohibited", "active"] and a["dnssec"] is False
+    assert r.related == (
+        rel("name-server", T.DOMAIN, "ns1.example.net"),
+        rel("name-server", T.DOMAIN, "ns2.example.net"),
+    )
+    assert srv.requests[-1][:2] == ("GET", "/domain/oldsite.com")
+
+
+def test_rdap_new_domain_is_tagged(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["rdap"])
+    r = run(p, parse("freshsite.com"))
+    assert r.attributes["age_days"] == 5 and r.tags == ("rdap:newly-registered",)
+
+
+def test_rdap_ip_network(servers: Servers) -> None:
+    p, srv = provider_for(servers, BY_NAME["rdap"])
+    r = run(p, parse("192.0.2.44"))
+    a = r.attributes
+    assert (a["name"], a["country"], a["cidr"]) == ("TEST-NET-1", "US", ["192.0.2.0/24"])
+    assert a["abuse_email"] == "abuse@net.example"
+    assert r.related == (rel("within", T.CIDR, "192.0.2.0/24"),)
+    assert srv.requests[-1][1] == "/ip/192.0.2.44"
+    assert run(p, parse("198.51.100.1")).status is Status.NOT_FOUND
+
+
+def test_rdap_wrong_object_class_is_error(servers: Servers) -> None:
+    p, _ = provider_for(servers, BY_NAME["rdap"])
+    p.config = p.config.model_copy(update={"base_url": p.http.base_url + "/ip/192.0.2.1#"})
+    e = fails(p, parse("oldsite.com"))
+    assert e.status is Status.ERROR

@@ -12,6 +12,7 @@ from spoorhound.enrich.provider import Provider
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarProvider
 from spoorhound.enrich.providers.misp import MispProvider
 from spoorhound.enrich.providers.pulsedive import PulsediveProvider
+from spoorhound.enrich.providers.rdap import RdapProvider
 from spoorhound.enrich.providers.threatfox import ThreatFoxProvider
 from spoorhound.enrich.providers.urlhaus import UrlhausProvider
 
@@ -25,4 +26,5 @@ def spoorhound_providers() -> list[type[Provider]]:
         MalwareBazaarProvider,
         PulsediveProvider,
         MispProvider,
+        RdapProvider,
     ]
