@@ -38,10 +38,12 @@ from spoorhound.enrich.providers.greynoise import (
     verdict_for,
 )
 from spoorhound.enrich.providers.otx import OTX, otx_type, verdict_from_general
+from spoorhound.enrich.providers.shodan import Shodan, verdict_from_host
 from spoorhound.enrich.providers.virustotal import VirusTotal, verdict_from_stats
 from tests.emulators import abuseipdb as abuse_emu
 from tests.emulators import greynoise as gn_emu
 from tests.emulators import otx as otx_emu
+from tests.emulators import shodan as shodan_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
 
@@ -126,6 +128,18 @@ CASES = [
         Status.OK,  # OTX answers never-seen indicators with zero pulses
         Status.RATE_LIMITED,
         otx_emu.RETRY_AFTER,
+    ),
+    Case(
+        "shodan",
+        Shodan,
+        shodan_emu.shodan_app,
+        shodan_emu.API_KEY,
+        "",
+        Indicator(T.IPV4, shodan_emu.VULNERABLE_IP),
+        Indicator(T.IPV4, "198.51.100.99"),
+        Status.NOT_FOUND,
+        Status.RATE_LIMITED,
+        1.0,
     ),
 ]
 BY_NAME = {c.name: c for c in CASES}
@@ -572,3 +586,58 @@ def test_otx_hostname_file_and_url_paths(started: dict[str, Running]) -> None:
         f"/api/v1/indicators/file/{otx_emu.EICAR_SHA256}/general",
         "/api/v1/indicators/url/http://evil.example.com/a/b.php?id=1/general",
     ]
+
+
+# --- Shodan -----------------------------------------------------------------------------
+
+
+def test_shodan_rules() -> None:
+    assert verdict_from_host({"tags": ["cloud"], "vulns": []}) == (Verdict.UNKNOWN, None)
+    assert verdict_from_host({"vulns": ["CVE-2021-44228"]}) == (Verdict.SUSPICIOUS, 25)
+    assert verdict_from_host({"vulns": {f"CVE-2020-{n:04d}": {} for n in range(30)}}) == (
+        Verdict.SUSPICIOUS,
+        60,
+    )
+    assert verdict_from_host({"tags": ["c2"], "vulns": ["CVE-2021-44228"]}) == (
+        Verdict.MALICIOUS,
+        80,
+    )
+
+
+def test_shodan_vulnerable_host_context(started: dict[str, Running]) -> None:
+    emu = emulator(started, "shodan")
+    r = lookup(emu.provider(), Indicator(T.IPV4, shodan_emu.VULNERABLE_IP))
+    assert (r.verdict, r.score) == (Verdict.SUSPICIOUS, 35)
+    assert r.tags == ("cloud", "self-signed")
+    assert r.attributes["ports"] == [22, 80, 443]
+    assert r.attributes["vuln_count"] == 3
+    assert "data" not in r.raw  # minified: no banners
+    assert r.related == (
+        Related("has-vulnerability", T.CVE, "CVE-2021-44228"),
+        Related("has-vulnerability", T.CVE, "CVE-2023-44487"),
+        Related("has-hostname", T.DOMAIN, "mail.example.org"),
+        Related("has-domain", T.DOMAIN, "example.org"),
+        Related("in-asn", T.ASN, "AS64501"),
+    )
+    (_, path, query), *_ = emu.srv.requests
+    assert path == f"/shodan/host/{shodan_emu.VULNERABLE_IP}"
+    assert query.startswith("minify=true&key=")
+
+
+def test_shodan_c2_label_and_quiet_host(started: dict[str, Running]) -> None:
+    provider = emulator(started, "shodan").provider()
+    c2 = lookup(provider, Indicator(T.IPV4, shodan_emu.C2_IP))
+    assert (c2.verdict, c2.score, c2.tags) == (Verdict.MALICIOUS, 80, ("c2",))
+    quiet = lookup(provider, Indicator(T.IPV4, shodan_emu.QUIET_IP))
+    assert (quiet.status, quiet.verdict, quiet.score) == (Status.OK, Verdict.UNKNOWN, None)
+    assert Related("has-hostname", T.DOMAIN, "dns.google") in quiet.related
+
+
+def test_shodan_key_in_url_is_scrubbed_from_httpx_log(
+    started: dict[str, Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="httpx")
+    lookup(emulator(started, "shodan").provider(), Indicator(T.IPV4, shodan_emu.QUIET_IP))
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines and all("key=***" in line for line in lines)
+    assert not any(shodan_emu.API_KEY in line for line in lines)

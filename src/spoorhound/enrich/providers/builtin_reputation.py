@@ -12,10 +12,11 @@ from spoorhound.enrich.provider import Provider
 from spoorhound.enrich.providers.abuseipdb import AbuseIPDB
 from spoorhound.enrich.providers.greynoise import GreyNoiseCommunity, GreyNoiseEnterprise
 from spoorhound.enrich.providers.otx import OTX
+from spoorhound.enrich.providers.shodan import Shodan
 from spoorhound.enrich.providers.virustotal import VirusTotal
 
 
 @hookimpl
 def spoorhound_providers() -> list[type[Provider]]:
     """The providers of this group."""
-    return [VirusTotal, AbuseIPDB, GreyNoiseCommunity, GreyNoiseEnterprise, OTX]
+    return [VirusTotal, AbuseIPDB, GreyNoiseCommunity, GreyNoiseEnterprise, OTX, Shodan]
