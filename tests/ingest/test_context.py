@@ -148,3 +148,22 @@ def test_normalize_tag_idempotent(s: str) -> None:
     except ValueError:
         return
     assert normalize_tag(once) == once
+
+
+@pytest.mark.parametrize("bad", [[], {}, ["2024-01-01"], {"a": 1}, None])
+def test_non_scalar_json_values_are_clear_errors(bad: object) -> None:
+    with pytest.raises(ValueError, match="string or a number"):
+        parse_time(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="string or a number"):
+        parse_confidence(bad)  # type: ignore[arg-type]
+
+
+def test_json_row_with_list_in_a_time_field_is_rejected_not_fatal() -> None:
+    import io
+
+    from spoorhound.ingest.formats import read
+    from spoorhound.ingest.records import RawRecord, Rejection
+
+    data = b'[{"indicator": "a.example.com", "first_seen": []}, {"indicator": "b.example.com"}]'
+    items = list(read("json", io.BytesIO(data)))
+    assert [type(i) for i in items] == [Rejection, RawRecord]

@@ -125,6 +125,9 @@ def parse_time(v: str | int | float) -> int:
         raise ValueError(f"time {v!r} is a boolean")
     if isinstance(v, int | float):
         return _from_number(v)
+    if not isinstance(v, str):
+        # JSON sources can put anything here (a list, an object): a clear error, no crash.
+        raise ValueError(f"time must be a string or a number, not {type(v).__name__}")
     s = v.strip()
     if not s:
         raise ValueError("time is empty")
@@ -193,6 +196,8 @@ def parse_confidence(v: str | int | float) -> int:
         raise ValueError(f"confidence {v!r} is a boolean")
     if isinstance(v, int | float):
         n = v
+    elif not isinstance(v, str):
+        raise ValueError(f"confidence must be a string or a number, not {type(v).__name__}")
     else:
         s = v.strip().lower()
         if s.startswith("confidence-level:"):
