@@ -1,0 +1,553 @@
+"""The enrichment runner: DBOS workflows and steps (the only module that declares them).
+
+Shape of a job (``enrich_job``, durable, id = the job's id):
+
+1. *plan* (step): select the indicators (filters, scope, recency) and cut them into
+   pk ranges; record per-provider totals on the job;
+2. for every (provider, range) enqueue ``enrich_range`` on the provider's queue
+   ``enrich-<name>``, then wait for them all and mark the job done.
+
+``enrich_range`` (one per provider and range) keeps only the indicators the
+provider handles, may see (TLP ceiling; TLP:RED never leaves) and has not answered
+within its cache lifetime, then processes them in batches, each one step that
+calls the provider and stores the answers and the batch's counters in one
+transaction. Offline providers take a whole range in one call of
+``enrich_many``; HTTP providers take ``http_batch`` indicators per step with up to
+``http_concurrency`` calls in flight, using bulk endpoints where the provider has
+them.
+
+Rate limits: a rate-limited provider's queue runs one workflow at a time globally,
+and inside it call starts are spaced by at least ``max(1/per_second,
+60/per_minute)`` seconds, the last call time being kept in the database so the
+spacing holds across workflows and workers. Daily/monthly quotas are reserved in
+the database before each batch; when they run out the workflow sleeps durably
+until the next period and carries on. 429 honours ``Retry-After``; errors back off
+exponentially up to ``max_attempts``; an authentication failure disables the
+provider for the job with one message.
+
+Exactly once: stored rows carry a unique attempt key and batches a unique progress
+row, so a step re-executed after a crash adds nothing (and, when its batch was
+recorded, does not even call the provider again).
+
+DBOS workflows take only serialisable arguments, so the objects they work with
+(the store, provider instances, settings) live in one module-level holder set by
+:func:`spoorhound.enrich.runtime.start_runtime` — the one deliberate global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from dbos import DBOS, SetWorkflowID
+
+from spoorhound.core.indicators import Indicator, IndicatorType
+from spoorhound.enrich.provider import (
+    EnrichmentResult,
+    HttpProvider,
+    OfflineProvider,
+    Provider,
+    ProviderError,
+    Status,
+    tlp_allows,
+)
+from spoorhound.services import enrichment as results
+from spoorhound.services import provider_usage, watchlists
+from spoorhound.services.enrichment import Answer, Selection
+from spoorhound.services.jobs import create_job, now
+from spoorhound.storage import schema
+from spoorhound.storage.engine import Store
+
+__all__ = [
+    "JOBS_QUEUE",
+    "RunnerContext",
+    "RunnerSettings",
+    "enrich_job",
+    "enrich_range",
+    "queue_name",
+    "set_context",
+    "to_answer",
+    "watch_tick",
+]
+
+JOBS_QUEUE = "enrich-jobs"
+
+
+def queue_name(provider: str) -> str:
+    """The DBOS queue of ``provider``."""
+    return f"enrich-{provider}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    """Tunables of the runner (defaults suit production; tests shrink the waits)."""
+
+    offline_chunk: int = 5000
+    http_chunk: int = 1000
+    http_batch: int = 250
+    http_concurrency: int = 50
+    max_attempts: int = 4
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    #: Fixed quota period lengths in seconds instead of calendar day/month (tests).
+    quota_lengths: dict[str, int | None] = field(default_factory=dict)
+    polling_interval: float = 0.1
+    #: Cron (with seconds) of the continuous-tracking tick; None disables it.
+    watch_schedule: str | None = "0 * * * * *"
+
+
+@dataclass(slots=True)
+class RunnerContext:
+    """What workflows need besides their arguments."""
+
+    store: Store
+    providers: dict[str, Provider]
+    settings: RunnerSettings = field(default_factory=RunnerSettings)
+
+
+_context: RunnerContext | None = None
+
+
+def set_context(ctx: RunnerContext | None) -> None:
+    """Install (or clear) the runtime context; called by ``start_runtime`` / ``stop_runtime``."""
+    global _context
+    _context = ctx
+
+
+def _ctx() -> RunnerContext:
+    if _context is None:
+        raise RuntimeError("the enrichment runtime is not started (start_runtime)")
+    return _context
+
+
+def _provider(name: str) -> Provider:
+    p = _ctx().providers.get(name)
+    if p is None:
+        raise RuntimeError(f"provider {name!r} is not enabled on this worker")
+    return p
+
+
+def to_answer(pk: int, r: EnrichmentResult) -> Answer:
+    """A provider's result as the storable :class:`Answer`."""
+    return Answer(
+        indicator_pk=pk,
+        status=r.status.value,
+        fetched_at=r.fetched_at,
+        verdict=r.verdict.value if r.ok else None,
+        score=r.score if r.ok else None,
+        tags=r.tags,
+        attributes=r.attributes,
+        related=[
+            {"relation": x.relation, "type": x.type.value, "value": x.value} for x in r.related
+        ],
+        payload=r.raw,
+        error=r.error,
+    )
+
+
+# -- the job -----------------------------------------------------------------------------
+
+
+@DBOS.step()
+def _plan(job_id: str) -> dict[str, Any]:
+    ctx = _ctx()
+    store = ctx.store
+    job = results.job_progress(store, job_id)
+    if job is None:
+        raise RuntimeError(f"no job {job_id}")
+    params = job["params"] or {}
+    sel = Selection.from_dict(params.get("selection") or {})
+    names = [n for n in (params.get("providers") or sorted(ctx.providers)) if n in ctx.providers]
+    missing = sorted(set(params.get("providers") or ()) - set(names))
+    any_http = any(ctx.providers[n].network for n in names)
+    chunk = ctx.settings.http_chunk if any_http else ctx.settings.offline_chunk
+    ranges, by_type = results.plan_ranges(store, sel, chunk)
+    total = {n: sum(c for t, c in by_type.items() if t in ctx.providers[n].types) for n in names}
+    with store.write() as conn:
+        conn.execute(
+            schema.job.update()
+            .where(schema.job.c.id == job_id)
+            .values(result={"total": total, "ranges": len(ranges), "missing_providers": missing})
+        )
+    return {"providers": names, "ranges": ranges}
+
+
+def _group(ranges: Sequence[Sequence[int]], n: int) -> list[tuple[int, int]]:
+    # Offline providers take bigger pieces than the HTTP-sized plan: merge neighbours.
+    out = []
+    for i in range(0, len(ranges), n):
+        part = ranges[i : i + n]
+        out.append((int(part[0][0]), int(part[-1][1])))
+    return out
+
+
+@DBOS.step()
+def _finish(job_id: str, outcomes: list[dict[str, int]]) -> None:
+    store = _ctx().store
+    job = results.job_progress(store, job_id)
+    assert job is not None
+    summary = dict(job.get("result") or {})
+    summary["providers"] = job["providers"]
+    failed = sum(p.get("failed", 0) for p in job["providers"].values())
+    summary["failed"] = failed
+    with store.write() as conn:
+        conn.execute(
+            schema.job.update()
+            .where(schema.job.c.id == job_id)
+            .values(
+                status="done",
+                finished_at=now(),
+                result=summary,
+                error="; ".join(job["messages"]) or None,
+            )
+        )
+
+
+@DBOS.workflow()
+def enrich_job(job_id: str) -> None:
+    """Run enrichment job ``job_id`` (created by ``runtime.submit``) to completion."""
+    plan = _plan(job_id)
+    ctx = _ctx()
+    ratio = max(1, ctx.settings.offline_chunk // max(1, ctx.settings.http_chunk))
+    handles = []
+    any_http = any(ctx.providers[n].network for n in plan["providers"])
+    for name in plan["providers"]:
+        p = ctx.providers[name]
+        ranges = _group(plan["ranges"], ratio) if any_http and not p.network else plan["ranges"]
+        queue = DBOS.retrieve_queue(queue_name(name))
+        assert queue is not None, f"queue of {name} not registered"
+        for lo, hi in ranges:
+            handles.append(queue.enqueue(enrich_range, job_id, name, int(lo), int(hi)))
+    _finish(job_id, [h.get_result() for h in handles])
+
+
+# -- one provider over one range ---------------------------------------------------------
+
+
+@DBOS.step()
+def _select(job_id: str, name: str, lo: int, hi: int) -> list[int]:
+    ctx = _ctx()
+    p = _provider(name)
+    store = ctx.store
+    key = f"sel:{lo}-{hi}"
+    with store.read() as conn:
+        job = conn.execute(_job_row(job_id)).mappings().one()
+        params = job["params"] or {}
+        sel = Selection.from_dict(params.get("selection") or {})
+        rows = results.load_range(conn, sel, lo, hi, {t.value for t in p.types})
+        pks = [pk for pk, _, _ in rows]
+        tlps = results.max_tlps(conn, pks, sel.scope)
+        allowed = [pk for pk in pks if tlp_allows(p.max_tlp, tlps.get(pk))]
+        fresh = (
+            set()
+            if params.get("force")
+            else results.fresh_pks(conn, name, allowed, now() - p.cache_ttl)
+        )
+    todo = [pk for pk in allowed if pk not in fresh]
+    with store.write() as conn:
+        results.record_batch(
+            conn, job_id, name, key, now(), withheld=len(pks) - len(allowed), cached=len(fresh)
+        )
+    return todo
+
+
+def _job_row(job_id: str) -> Any:
+    return schema.job.select().where(schema.job.c.id == job_id)
+
+
+@DBOS.workflow()
+def enrich_range(job_id: str, name: str, lo: int, hi: int) -> dict[str, int]:
+    """Enrich the selected indicators with lo ≤ pk ≤ hi with provider ``name``."""
+    todo = _select(job_id, name, lo, hi)
+    p = _provider(name)
+    ctx = _ctx()
+    totals: dict[str, int] = {}
+    if not isinstance(p, HttpProvider):
+        size = ctx.settings.offline_chunk
+        for i in range(0, len(todo), size):
+            _add(totals, _offline_batch(job_id, name, todo[i : i + size]))
+        return totals
+    quotas = {
+        k: v for k, v in (("day", p.rate_limit.per_day), ("month", p.rate_limit.per_month)) if v
+    }
+    per_call = max(1, p.batch_size)
+    i = 0
+    while i < len(todo):
+        batch = todo[i : i + ctx.settings.http_batch]
+        if quotas:
+            calls = math.ceil(len(batch) / per_call)
+            granted, wait = _reserve(name, quotas, calls)
+            if granted == 0:
+                # Quota spent: wait (durably) for the period to reset, never fail the work.
+                DBOS.sleep(max(1.0, wait))
+                continue
+            batch = batch[: granted * per_call]
+        out = _http_batch(job_id, name, batch)
+        _add(totals, out)
+        i += len(batch)
+        if out.get("disabled"):
+            rest = todo[i:]
+            if rest:
+                _skip(job_id, name, rest)
+            break
+    return totals
+
+
+def _add(totals: dict[str, int], more: dict[str, int]) -> None:
+    for k, v in more.items():
+        totals[k] = totals.get(k, 0) + v
+
+
+@DBOS.step()
+def _reserve(name: str, quotas: dict[str, int], calls: int) -> tuple[int, float]:
+    ctx = _ctx()
+    return provider_usage.reserve(
+        ctx.store, name, quotas, calls, now=time.time(), lengths=ctx.settings.quota_lengths
+    )
+
+
+@DBOS.step()
+def _skip(job_id: str, name: str, pks: list[int]) -> None:
+    with _ctx().store.write() as conn:
+        results.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
+
+
+def _batch_key(pks: Sequence[int]) -> str:
+    return f"{pks[0]}-{pks[-1]}" if pks else "empty"
+
+
+def _load(store: Store, pks: Sequence[int]) -> list[tuple[int, Indicator]]:
+    q = schema.indicator.select().with_only_columns(
+        schema.indicator.c.pk, schema.indicator.c.type, schema.indicator.c.value
+    )
+    out: list[tuple[int, Indicator]] = []
+    with store.read() as conn:
+        for i in range(0, len(pks), 5000):
+            part = list(pks[i : i + 5000])
+            rows = conn.execute(
+                q.where(schema.indicator.c.pk.in_(part)).order_by(schema.indicator.c.pk)
+            )
+            out.extend((int(pk), Indicator(IndicatorType(t), v)) for pk, t, v in rows)
+    return out
+
+
+def _store(
+    job_id: str, name: str, pks: Sequence[int], answers: list[Answer], **extra: int
+) -> dict[str, int]:
+    store = _ctx().store
+    with store.write() as conn:
+        if results.batch_recorded(conn, job_id, name, _batch_key(pks)):
+            return {}
+        c = results.store_results(conn, job_id, name, answers, at=now())
+        counts = {
+            "done": len(answers),
+            "stored": c.stored,
+            "unchanged": c.unchanged,
+            "failed": c.failed,
+            **extra,
+        }
+        results.record_batch(conn, job_id, name, _batch_key(pks), now(), **counts)
+    return {**counts, "changes": c.changes}
+
+
+@DBOS.step()
+def _offline_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
+    p = _provider(name)
+    assert isinstance(p, OfflineProvider)
+    with _ctx().store.read() as conn:
+        if results.batch_recorded(conn, job_id, name, _batch_key(pks)):
+            return {}
+    items = _load(_ctx().store, pks)
+    try:
+        answers = _match(items, p.enrich_many([ind for _, ind in items]))
+    except Exception as e:  # a provider bug must not take the worker down
+        t = now()
+        reason = f"{name}: {type(e).__name__}: {e}"
+        answers = [Answer(pk, Status.ERROR.value, t, error=reason) for pk, _ in items]
+    return _store(job_id, name, pks, answers)
+
+
+def _match(items: Sequence[tuple[int, Indicator]], got: Sequence[EnrichmentResult]) -> list[Answer]:
+    # Results say which indicator they are about; fall back to order when they agree in length.
+    by_ind = {ind: pk for pk, ind in items}
+    out = [to_answer(by_ind[r.indicator], r) for r in got if r.indicator in by_ind]
+    if len(out) != len(got) and len(got) == len(items):
+        out = [to_answer(pk, r) for (pk, _), r in zip(items, got, strict=True)]
+    return out
+
+
+# -- HTTP calls --------------------------------------------------------------------------
+
+
+class _Pacer:
+    """Spaces call starts ``interval`` seconds apart, continuing from ``last``."""
+
+    def __init__(self, interval: float, last: float) -> None:
+        self.interval = interval
+        self.next = last + interval
+        self.last = last
+
+    async def slot(self) -> None:
+        t = time.time()
+        start = max(t, self.next)
+        self.next = start + self.interval
+        self.last = start
+        if start > t:
+            await asyncio.sleep(start - t)
+
+
+def _interval(p: Provider) -> float:
+    rl = p.rate_limit
+    gaps = [
+        1 / rl.per_second if rl.per_second else 0.0,
+        60 / rl.per_minute if rl.per_minute else 0.0,
+    ]
+    gap = max(gaps)
+    # A little slack: the clock of the receiving end must never see two calls closer than the gap.
+    return gap * 1.03 + 0.001 if gap else 0.0
+
+
+_RETRY = (Status.RATE_LIMITED, Status.ERROR, Status.QUOTA_EXCEEDED)
+
+
+async def _call(
+    p: HttpProvider,
+    client: httpx.AsyncClient,
+    group: list[tuple[int, Indicator]],
+    pacer: _Pacer | None,
+    sem: asyncio.Semaphore,
+    stop: asyncio.Event,
+    s: RunnerSettings,
+) -> list[Answer] | None:
+    """One call (single or bulk) with retries; None when skipped after an auth failure."""
+    attempt = 0
+    inds = [ind for _, ind in group]
+    while True:
+        if stop.is_set():
+            return None
+        try:
+            async with sem:
+                if pacer is not None:
+                    await pacer.slot()
+                if stop.is_set():
+                    return None
+                if p.batch_size > 1:
+                    got = await p.enrich_batch(client, inds)
+                else:
+                    got = [await p.enrich(client, inds[0])]
+            bad = [r for r in got if r.status in _RETRY or r.status is Status.AUTH_FAILED]
+            if len(group) == 1 and bad:
+                raise ProviderError(bad[0].status, bad[0].error or "failed", bad[0].retry_after)
+            return _match(group, got)
+        except ProviderError as e:
+            err = e
+        except Exception as e:  # garbage a provider did not anticipate: retried like a 5xx
+            err = ProviderError(Status.ERROR, f"{p.name}: {type(e).__name__}: {e}")
+        attempt += 1
+        if err.status is Status.AUTH_FAILED:
+            stop.set()
+            return [Answer(pk, err.status.value, now(), error=err.reason) for pk, _ in group[:1]]
+        if attempt >= s.max_attempts:
+            return [Answer(pk, err.status.value, now(), error=err.reason) for pk, _ in group]
+        if err.status is Status.RATE_LIMITED and err.retry_after is not None:
+            delay = err.retry_after
+        else:
+            delay = s.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)
+        await asyncio.sleep(min(delay, s.max_backoff))
+
+
+async def _call_all(
+    p: HttpProvider, items: list[tuple[int, Indicator]], last: float, s: RunnerSettings
+) -> tuple[list[Answer], int, float]:
+    gap = _interval(p)
+    pacer = _Pacer(gap, last) if gap else None
+    sem = asyncio.Semaphore(s.http_concurrency)
+    stop = asyncio.Event()
+    size = max(1, p.batch_size)
+    groups = [items[i : i + size] for i in range(0, len(items), size)]
+    limits = httpx.Limits(
+        max_connections=s.http_concurrency, max_keepalive_connections=s.http_concurrency
+    )
+    async with httpx.AsyncClient(verify=p.http.verify_tls, limits=limits) as client:
+        got = await asyncio.gather(*(_call(p, client, g, pacer, sem, stop, s) for g in groups))
+    answers = [a for group in got if group is not None for a in group]
+    auth = [a for a in answers if a.status == Status.AUTH_FAILED.value]
+    if auth:
+        # Calls in flight when the key was refused may fail the same way: keep one failure.
+        answers = [a for a in answers if a.status != Status.AUTH_FAILED.value] + auth[:1]
+    skipped = len(items) - len(answers)
+    return answers, skipped, (pacer.last if pacer else 0.0)
+
+
+@DBOS.step()
+def _http_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
+    ctx = _ctx()
+    p = _provider(name)
+    assert isinstance(p, HttpProvider)
+    with ctx.store.read() as conn:
+        if results.batch_recorded(conn, job_id, name, _batch_key(pks)):
+            return {}
+        reason = results.disabled_reason(conn, job_id, name)
+        last = provider_usage.last_call(conn, name)
+    if reason is not None:
+        with ctx.store.write() as conn:
+            results.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
+        return {"skipped": len(pks), "disabled": 1}
+    items = _load(ctx.store, pks)
+    answers, skipped, last_call = asyncio.run(_call_all(p, items, last, ctx.settings))
+    auth = [a for a in answers if a.status == Status.AUTH_FAILED.value]
+    if auth:
+        with ctx.store.write() as conn:
+            first = results.disable_provider(
+                conn, job_id, name, auth[0].error or "auth failed", now()
+            )
+        if not first:
+            # Another batch already stored the one failed attempt of this job.
+            answers = [a for a in answers if a.status != Status.AUTH_FAILED.value]
+            skipped += len(auth)
+    if last_call:
+        with ctx.store.write() as conn:
+            provider_usage.set_last_call(conn, name, last_call)
+    out = _store(job_id, name, pks, answers, skipped=skipped)
+    if auth:
+        out["disabled"] = 1
+    return out
+
+
+# -- continuous tracking -----------------------------------------------------------------
+
+
+@DBOS.step()
+def _due_watchlists() -> list[dict[str, Any]]:
+    ctx = _ctx()
+    at = now()
+    out = []
+    for w in watchlists.due(ctx.store, at):
+        providers = [n for n in (w["providers"] or sorted(ctx.providers)) if n in ctx.providers]
+        params = {
+            "selection": w["filter"],
+            "providers": providers,
+            "force": True,
+            "watchlist": w["name"],
+        }
+        job_id = create_job(ctx.store, "enrich", params)
+        watchlists.mark_run(ctx.store, w["id"], at)
+        out.append({"job_id": job_id, "name": w["name"]})
+    return out
+
+
+@DBOS.workflow()
+def watch_tick(scheduled_at: datetime, context: Any) -> None:
+    """Scheduled every minute: start a forced re-enrichment of every due watchlist."""
+    queue = DBOS.retrieve_queue(JOBS_QUEUE)
+    assert queue is not None
+    for w in _due_watchlists():
+        with SetWorkflowID(w["job_id"]):
+            queue.enqueue(enrich_job, w["job_id"])

@@ -1,0 +1,341 @@
+"""The enrichment runner on DBOS, end to end: a real runtime, a real HTTP emulator.
+
+One DBOS runtime (SQLite system database in a temp data directory) serves the
+module; each test uses its own indicators (a tag per test), so tests do not
+depend on each other's order.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from spoorhound.config import Settings
+from spoorhound.core.indicators import Indicator, IndicatorType
+from spoorhound.enrich import runtime
+from spoorhound.enrich.provider import (
+    EnrichmentResult,
+    HttpConfig,
+    HttpProvider,
+    OfflineProvider,
+    Provider,
+    RateLimit,
+    Related,
+    Status,
+    Verdict,
+)
+from spoorhound.enrich.runner import RunnerSettings
+from spoorhound.services import enrichment
+from spoorhound.services.enrichment import Selection
+from spoorhound.services.indicators import SearchFilter
+from spoorhound.services.ingest import IngestOptions, ingest
+from spoorhound.storage import schema
+from spoorhound.storage.engine import Store
+from tests.emulators.server import EmulatorServer
+
+T = IndicatorType
+
+
+class Emulator:
+    """What the fake API answers, and when each request arrived."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.times: dict[str, list[float]] = {}
+        self.seen: list[tuple[str, str]] = []
+        self.flaky: set[str] = set()
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/{kind}/lookup")
+        def lookup(kind: str, value: str, request: Request) -> Any:
+            self.times.setdefault(kind, []).append(time.time())
+            self.seen.append((kind, value))
+            if kind == "auth":
+                return JSONResponse({"error": "bad key"}, status_code=401)
+            if kind == "flaky" and value in self.flaky:
+                self.flaky.discard(value)
+                return JSONResponse({"error": "slow down"}, 429, headers={"Retry-After": "1"})
+            answer = self.answers.get(value)
+            if answer is None:
+                return JSONResponse({"error": "not found"}, status_code=404)
+            return answer
+
+        return app
+
+
+class FakeHttp(HttpProvider):
+    """Unlimited provider of the emulator's ``fast`` API."""
+
+    name: ClassVar[str] = "fake-http"
+    title: ClassVar[str] = "Fake HTTP"
+    types: ClassVar[frozenset[IndicatorType]] = frozenset({T.IPV4, T.DOMAIN})
+    cache_ttl: ClassVar[int] = 3600
+    kind: ClassVar[str] = "fast"
+
+    async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
+        data = await self.request(
+            client, "GET", f"/{self.kind}/lookup", params={"value": indicator.value}
+        )
+        if data is None:
+            return self.result(indicator, Status.NOT_FOUND)
+        return self.result(
+            indicator,
+            verdict=Verdict(data["verdict"]),
+            score=data["score"],
+            attributes=data.get("attributes", {}),
+            related=tuple(Related(r, T.IPV4, v) for r, v in data.get("related", [])),
+            raw=data,
+        )
+
+
+class FakePaced(FakeHttp):
+    name: ClassVar[str] = "fake-paced"
+    kind: ClassVar[str] = "paced"
+    rate_limit: ClassVar[RateLimit] = RateLimit(per_second=5)
+
+
+class FakeFlaky(FakeHttp):
+    name: ClassVar[str] = "fake-flaky"
+    kind: ClassVar[str] = "flaky"
+
+
+class FakeAuth(FakeHttp):
+    name: ClassVar[str] = "fake-auth"
+    kind: ClassVar[str] = "auth"
+
+
+class FakeQuota(FakeHttp):
+    name: ClassVar[str] = "fake-quota"
+    kind: ClassVar[str] = "quota"
+    rate_limit: ClassVar[RateLimit] = RateLimit(per_day=3)
+
+
+class FakeOffline(OfflineProvider):
+    name: ClassVar[str] = "fake-offline"
+    title: ClassVar[str] = "Fake offline"
+    types: ClassVar[frozenset[IndicatorType]] = frozenset({T.IPV4, T.DOMAIN})
+    answers: ClassVar[dict[str, int]] = {}
+
+    def enrich_many(self, indicators: Any) -> list[EnrichmentResult]:
+        return [
+            self.result(i, score=self.answers.get(i.value, 0), attributes={"len": len(i.value)})
+            for i in indicators
+        ]
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[tuple[Emulator, EmulatorServer]]:
+    e = Emulator()
+    with EmulatorServer(e.app()) as srv:
+        yield e, srv
+
+
+@pytest.fixture(scope="module")
+def rt(
+    tmp_path_factory: pytest.TempPathFactory, emu: tuple[Emulator, EmulatorServer]
+) -> Iterator[Store]:
+    data: Path = tmp_path_factory.mktemp("runner")
+    settings = Settings.build(data)
+    store = Store(settings.database_url)
+    store.upgrade()
+    _, srv = emu
+    cfg = HttpConfig(enabled=True, base_url=srv.base_url, timeout=5)
+    providers: dict[str, Provider] = {"fake-offline": FakeOffline()}
+    for cls in (FakeHttp, FakePaced, FakeFlaky, FakeAuth, FakeQuota):
+        providers[cls.name] = cls(cfg)
+    runtime.start_runtime(
+        settings,
+        store=store,
+        providers=providers,
+        runner_settings=RunnerSettings(
+            http_batch=4,
+            backoff=0.05,
+            quota_lengths={"day": 3},
+            polling_interval=0.05,
+            watch_schedule=None,
+        ),
+    )
+    yield store
+    runtime.stop_runtime()
+    store.dispose()
+
+
+def _ingest(store: Store, tag: str, values: list[str], tlp: str | None = None) -> None:
+    data = "\n".join(values).encode()
+    res = ingest(store, io.BytesIO(data), IngestOptions(tags=(tag,), tlp=tlp), name=tag)
+    assert res.status == "done", res.error
+
+
+def _run(store: Store, tag: str, providers: list[str], force: bool = False) -> dict[str, Any]:
+    sel = Selection(SearchFilter(tag=tag))
+    job_id = runtime.submit(store, sel, providers=providers, force=force)
+    job = runtime.wait_for(store, job_id, poll=0.1, timeout=60)
+    assert job["status"] == "done", job
+    return job
+
+
+def _rows(store: Store, value: str, provider: str) -> list[dict[str, Any]]:
+    e, i = schema.enrichment, schema.indicator
+    q = (
+        sa.select(e)
+        .join(i, i.c.pk == e.c.indicator_pk)
+        .where(i.c.value == value, e.c.provider == provider)
+        .order_by(e.c.id)
+    )
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def test_offline_and_http_results_are_stored_append_only_with_diffs(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    _ingest(rt, "t-append", ["198.51.100.1", "example-append.org"])
+    e.answers["198.51.100.1"] = {"verdict": "unknown", "score": 0, "attributes": {"asn": "AS1"}}
+    job = _run(rt, "t-append", ["fake-http", "fake-offline"])
+    assert job["providers"]["fake-http"]["stored"] == 2  # one answer, one not-found
+    assert job["providers"]["fake-offline"]["stored"] == 2
+    first = _rows(rt, "198.51.100.1", "fake-http")
+    assert [r["score"] for r in first] == [0]
+
+    # Same answer again (cache bypassed): no new row, only checked_at moves.
+    time.sleep(1.1)
+    job = _run(rt, "t-append", ["fake-http"], force=True)
+    assert job["providers"]["fake-http"]["unchanged"] == 2
+    again = _rows(rt, "198.51.100.1", "fake-http")
+    assert len(again) == 1 and again[0]["checked_at"] > first[0]["checked_at"]
+
+    # A different answer: a new row, a change event, and the diff in the history.
+    e.answers["198.51.100.1"] = {
+        "verdict": "malicious",
+        "score": 12,
+        "attributes": {"asn": "AS2"},
+        "related": [["resolves-to", "192.0.2.7"]],
+    }
+    _run(rt, "t-append", ["fake-http"], force=True)
+    rows = _rows(rt, "198.51.100.1", "fake-http")
+    assert [r["score"] for r in rows] == [0, 12]
+    with rt.read() as conn:
+        changes = conn.execute(
+            sa.select(schema.enrichment_change.c.summary).where(
+                schema.enrichment_change.c.enrichment_id == rows[1]["id"]
+            )
+        ).all()
+    assert len(changes) == 1
+    timeline = enrichment.history(rt, "198.51.100.1", provider="fake-http")
+    summary = timeline[0]["providers"]["fake-http"][-1]["summary"]
+    assert "verdict unknown → malicious" in summary
+    assert "score 0 → 12" in summary
+    assert "attributes.asn AS1 → AS2" in summary
+    assert "related +resolves-to 192.0.2.7" in summary
+
+
+def test_cache_skips_recent_answers(rt: Store, emu: tuple[Emulator, EmulatorServer]) -> None:
+    e, _ = emu
+    _ingest(rt, "t-cache", ["198.51.100.2"])
+    e.answers["198.51.100.2"] = {"verdict": "benign", "score": 1}
+    _run(rt, "t-cache", ["fake-http"])
+    before = sum(1 for _, v in e.seen if v == "198.51.100.2")
+    job = _run(rt, "t-cache", ["fake-http"])
+    assert job["providers"]["fake-http"]["cached"] == 1
+    assert sum(1 for _, v in e.seen if v == "198.51.100.2") == before
+
+
+def test_tlp_red_is_never_sent(rt: Store, emu: tuple[Emulator, EmulatorServer]) -> None:
+    e, _ = emu
+    _ingest(rt, "t-red", ["198.51.100.3"], tlp="red")
+    job = _run(rt, "t-red", ["fake-http", "fake-offline"])
+    assert job["providers"]["fake-http"]["withheld"] == 1
+    assert not any(v == "198.51.100.3" for _, v in e.seen)
+    # Offline providers keep everything on the box, so they may see it.
+    assert job["providers"]["fake-offline"]["stored"] == 1
+
+
+def test_429_retry_after_is_honoured(rt: Store, emu: tuple[Emulator, EmulatorServer]) -> None:
+    e, _ = emu
+    _ingest(rt, "t-429", ["198.51.100.4"])
+    e.answers["198.51.100.4"] = {"verdict": "suspicious", "score": 40}
+    e.flaky.add("198.51.100.4")
+    e.times.pop("flaky", None)
+    job = _run(rt, "t-429", ["fake-flaky"])
+    assert job["providers"]["fake-flaky"]["stored"] == 1
+    t = e.times["flaky"]
+    assert len(t) == 2 and t[1] - t[0] >= 0.95
+
+
+def test_auth_failure_gives_one_message_and_skips_the_rest(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    values = [f"198.51.101.{n}" for n in range(1, 13)]
+    _ingest(rt, "t-auth", values)
+    job = _run(rt, "t-auth", ["fake-auth"])
+    p = job["providers"]["fake-auth"]
+    assert p["failed"] == 1 and p["skipped"] == len(values) - 1
+    assert len([m for m in job["messages"] if "fake-auth" in m]) == 1
+    assert "authentication failed" in (job["error"] or "")
+    # No retries: at most one request per concurrently started call of the first batch.
+    assert sum(1 for k, _ in e.seen if k == "auth") <= 4
+
+
+def test_quota_exhausted_waits_instead_of_failing(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    values = [f"198.51.102.{n}" for n in range(1, 8)]
+    for v in values:
+        e.answers[v] = {"verdict": "benign", "score": 2}
+    _ingest(rt, "t-quota", values)
+    e.times.pop("quota", None)
+    job = _run(rt, "t-quota", ["fake-quota"])
+    assert job["providers"]["fake-quota"]["stored"] == len(values)
+    assert job["providers"]["fake-quota"]["failed"] == 0
+    t = sorted(e.times["quota"])
+    # 3 per 3-second period: 7 calls span at least two resets.
+    assert t[-1] - t[0] >= 3
+
+
+def test_rate_limit_is_never_exceeded_in_any_second(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    values = [f"198.51.103.{n}" for n in range(1, 21)]
+    for v in values:
+        e.answers[v] = {"verdict": "benign", "score": 3}
+    _ingest(rt, "t-paced", values)
+    e.times.pop("paced", None)
+    job = _run(rt, "t-paced", ["fake-paced"])
+    assert job["providers"]["fake-paced"]["stored"] == len(values)
+    t = sorted(e.times["paced"])
+    worst = max(sum(1 for u in t[i:] if u - s < 1.0) for i, s in enumerate(t))
+    assert worst <= 5
+
+
+def test_a_re_executed_store_step_adds_no_row(rt: Store) -> None:
+    _ingest(rt, "t-once", ["198.51.104.1"])
+    with rt.read() as conn:
+        pk = conn.execute(
+            sa.select(schema.indicator.c.pk).where(schema.indicator.c.value == "198.51.104.1")
+        ).scalar_one()
+    answer = enrichment.Answer(pk, "ok", int(time.time()), verdict="benign", score=5)
+    job_id = runtime.create_enrich_job(rt, Selection())
+    for _ in range(2):
+        with rt.write() as conn:
+            enrichment.store_results(conn, job_id, "fake-once", [answer], at=int(time.time()))
+    assert len(_rows(rt, "198.51.104.1", "fake-once")) == 1
+    # Even with a different answer on re-execution, the attempt key holds.
+    other = enrichment.Answer(pk, "ok", int(time.time()), verdict="malicious", score=90)
+    with rt.write() as conn:
+        enrichment.store_results(conn, job_id, "fake-once", [other], at=int(time.time()))
+    assert len(_rows(rt, "198.51.104.1", "fake-once")) == 1
