@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
@@ -35,6 +35,7 @@ __all__ = [
     "psl",
     "safelist_index",
     "split_host",
+    "split_url",
 ]
 
 #: Country + ASN, IPv4 + IPv6, in one file. geoip2fast keeps its tables in module
@@ -125,11 +126,20 @@ def host_of(indicator: Indicator) -> tuple[str, bool]:
 
 
 @functools.lru_cache(maxsize=_SPLIT_CACHE)
-def _url_host(url: str) -> tuple[str, bool]:
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit`` of a URL, memoised (``domain``, ``lexical`` and ``url`` all need
+    it for the same batch); None if it does not parse."""
     try:
-        host = urlsplit(url).hostname or ""
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port; fail here, once
     except ValueError:
-        return "", False
+        return None
+    return parts
+
+
+def _url_host(url: str) -> tuple[str, bool]:
+    parts = split_url(url)
+    host = (parts.hostname or "") if parts is not None else ""
     return host, _is_ip_literal(host)
 
 

@@ -46,6 +46,7 @@ from spoorhound.enrich.providers.offline_domain import to_unicode
 __all__ = ["LexicalConfig", "LexicalProvider"]
 
 _CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]+")
+_DIGITS = "0123456789"
 _SQUAT_SCORE = {"homoglyph": 70, 1: 60, 2: 50}
 
 
@@ -161,7 +162,9 @@ def _features(
     registered, name, suffix, subdomain = _split(host)
     n = len(name)
     chars = len(host) - host.count(".")
-    letters = sum(1 for c in name if c.isalpha())
+    name_digits = sum(map(name.count, _DIGITS))
+    # A-labels hold only letters, digits, '-' and '_' (xn-- labels included).
+    letters = n - name_digits - name.count("-") - name.count("_")
     vowels = sum(map(name.count, "aeiou"))
     runs = _CONSONANT_RUN.findall(name)
     attrs: dict[str, Any] = {
@@ -169,7 +172,7 @@ def _features(
         "name": name,
         "name_length": n,
         "entropy": round(shannon_entropy(name), 4),
-        "digit_ratio": round(sum(map(host.count, "0123456789")) / chars, 4) if chars else 0.0,
+        "digit_ratio": round(sum(map(host.count, _DIGITS)) / chars, 4) if chars else 0.0,
         "hyphen_count": host.count("-"),
         "max_consonant_run": max(map(len, runs)) if runs else 0,
         "vowel_ratio": round(vowels / letters, 4) if letters else 0.0,

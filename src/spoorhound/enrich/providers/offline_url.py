@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from spoorhound.core.indicators import Indicator, IndicatorType
 from spoorhound.enrich.provider import (
@@ -31,6 +30,7 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
+from spoorhound.enrich.providers.offline_data import split_url
 
 __all__ = ["SUSPICIOUS_TOKENS", "UrlProvider"]
 
@@ -78,12 +78,11 @@ _EXECUTABLE = frozenset(_EXECUTABLE_WORDS.split())
 
 
 def _features(url: str) -> dict[str, Any] | None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
+    parts = split_url(url)
+    if parts is None:
         return None
+    host = parts.hostname or ""
+    port = parts.port
     scheme = parts.scheme
     path = parts.path
     query = parts.query
