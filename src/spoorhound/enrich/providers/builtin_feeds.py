@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from spoorhound.enrich.plugins import hookimpl
 from spoorhound.enrich.provider import Provider
+from spoorhound.enrich.providers.dns import DnsProvider
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarProvider
 from spoorhound.enrich.providers.misp import MispProvider
 from spoorhound.enrich.providers.pulsedive import PulsediveProvider
@@ -27,4 +28,5 @@ def spoorhound_providers() -> list[type[Provider]]:
         PulsediveProvider,
         MispProvider,
         RdapProvider,
+        DnsProvider,
     ]
