@@ -43,7 +43,9 @@ MAC = re.compile(
 
 # --- e-mail: anchored on "@"; the local part is read backwards with LOCAL_END --------
 EMAIL_TAIL = re.compile(r"@[\w-]++(?:\.[\w-]++)++")
-LOCAL_END = re.compile(r"[\w.+%'-]{1,64}\Z")
+# Matched on the reversed characters before "@": one anchored match instead of a
+# search that would retry at each of the 64 positions.
+LOCAL_REVERSED = re.compile(r"[\w.+%'-]{1,64}")
 
 # --- hex runs: md5/sha1/sha256/sha512/tlsh/imphash/ja3 ------------------------------
 HEX = re.compile(r"(?<![0-9A-Za-z_])[0-9A-Fa-f]{32,130}+(?![0-9A-Za-z_])")

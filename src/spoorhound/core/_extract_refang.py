@@ -147,7 +147,13 @@ def refang_with_map(text: str) -> tuple[str, OffsetMap | None]:
                 continue
             if e >= n or not (text[e].isalnum() or text[e] in "_["):
                 continue
-            token_start = max(text.rfind(" ", 0, s), text.rfind("\n", 0, s), text.rfind("\t", 0, s))
+            # bounded look-back (a host name is short): unbounded rfinds would make a
+            # text of many "-\n" without spaces quadratic
+            lo = max(0, s - 256)
+            token_start = max(
+                text.rfind(" ", lo, s), text.rfind("\n", lo, s), text.rfind("\t", lo, s)
+            )
+            token_start = max(token_start, lo - 1)
             if not _HOSTLIKE.search(text, token_start + 1, s):
                 continue
             rep = "-"

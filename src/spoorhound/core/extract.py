@@ -236,7 +236,9 @@ class _Run:
         text = self.text
         hints = self.hints()
         if hints:
-            lo = max(text.rfind("\n", 0, start) + 1, start - _LOOKBACK)
+            # bounded look-back: an unbounded rfind per candidate would be quadratic
+            # on one huge line
+            lo = max(text.rfind("\n", max(0, start - _LOOKBACK), start) + 1, start - _LOOKBACK)
             i = bisect_left(hints, lo)
             if i < len(hints) and hints[i] < start:
                 line_before = text[lo:start].lower()
@@ -281,6 +283,8 @@ class _Run:
             start = scheme.start()
             if not boundary_ok(text, start, "+.-"):
                 continue
+            if m.end() - start > _MAX_URL:
+                continue  # a megabyte of non-space after "://" is not a URL
             raw = _trim_url(text[start : m.end()])
             end = start + len(raw)
             self.url_spans.append((start, end))
@@ -328,6 +332,8 @@ class _Run:
             core = core.strip("-").rstrip("_")
             if "." not in core:
                 return
+        if len(core) > 255:
+            return  # longer than any host name or file name
         cstart = start + tok.find(core)
         cend = cstart + len(core)
         last = core[-1]
@@ -408,10 +414,11 @@ class _Run:
         text = self.text
         for m in P.EMAIL_TAIL.finditer(text):
             at = m.start()
-            local = P.LOCAL_END.search(text, max(0, at - 65), at)
+            lo = max(0, at - 65)
+            local = P.LOCAL_REVERSED.match(text[lo:at][::-1])
             if local is None:
                 continue
-            start, end = local.start(), m.end()
+            start, end = at - local.end(), m.end()
             if not boundary_ok(text, start, ".+%'-"):
                 continue  # local part longer than 64: not a mailbox
             if self.url_spans and _inside(self.url_spans, start):
@@ -577,17 +584,28 @@ class _Run:
         text = self.text
         if "rule" not in text:
             return
+        covered = 0  # text before this was already scanned for a rule body
         for m in P.YARA_START.finditer(text):
-            line_start = text.rfind("\n", 0, m.start()) + 1
-            modifiers = text[line_start : m.start()]
+            at = m.start()
+            if at < covered:
+                continue  # inside a rule already taken, or a body that never closed
+            line_start = text.rfind("\n", max(0, at - 40), at) + 1
+            if line_start == 0 and at > 40:
+                continue  # more than modifiers before "rule" on this line
+            modifiers = text[line_start:at]
             if " ".join(modifiers.split()) not in P.YARA_MODIFIERS:
                 continue  # "rule" inside a sentence
-            end = _closing_brace(text, m.end(), m.end() + P.YARA_MAX)
+            limit = m.end() + P.YARA_MAX
+            end = _closing_brace(text, m.end(), limit)
+            # each character is scanned for braces at most once: linear on any input
+            covered = end if end is not None else limit
             if end is not None:
                 start = line_start + len(modifiers) - len(modifiers.lstrip())
                 self.add(T.YARA, text[start:end], start, end, 95)
 
 
+#: Longer "URLs" are runs of garbage (and trimming them would cost time for nothing).
+_MAX_URL = 16 * 1024
 _SSDEEP_BLOCKS = frozenset(3 * 2**i for i in range(40))
 # TLDs that, after exactly one label, are far more often file extensions in reports
 # (``zuhag9.cab``, ``libfoo.so``, ``main.rs``); the indicators module's own list plus these.
@@ -698,15 +716,18 @@ def _trim_url(raw: str) -> str:
     cut = raw.find("](")  # Markdown [text](target): the link text ends at "]("
     if cut != -1:
         raw = raw[:cut]
-    while raw:
-        last = raw[-1]
-        if last in P.URL_TRAILING or (
-            last in P.BRACKETS and raw.count(last) > raw.count(P.BRACKETS[last])
-        ):
-            raw = raw[:-1]
+    excess = {c: raw.count(c) - raw.count(o) for c, o in P.BRACKETS.items()}
+    end = len(raw)
+    while end:
+        last = raw[end - 1]
+        if last in P.URL_TRAILING:
+            end -= 1
+        elif excess.get(last, 0) > 0:
+            excess[last] -= 1
+            end -= 1
         else:
             break
-    return raw
+    return raw[:end]
 
 
 def _closing_brace(text: str, pos: int, limit: int) -> int | None:
