@@ -15,7 +15,9 @@ tool's output is mapped to Spoorhound types and canonicalised with
 (case, trailing slash) never count as errors. Overall = micro-averaged over all
 scored types; a tool that lacks a type simply misses those indicators.
 
-Speed: single core, the text reports of the sample folder, MB/s of input text.
+Speed: single core, MB/s of input text over the sample reports (the five text / Markdown /
+HTML files and the PDF's text layer); best of several runs for Spoorhound, one run for
+the (slower) peers.
 Adversarial: Spoorhound alone (the peers take minutes) on 1/2/4/8 MB inputs.
 """
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from spoorhound.core.extract import extract
 from spoorhound.core.indicators import InvalidIndicator, normalize
+from spoorhound.ingest.documents import load_document
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "extract"
@@ -147,22 +150,28 @@ import json, sys, time, logging
 logging.disable(logging.CRITICAL)
 from msticpy.transform.iocextract import IoCExtract
 ex = IoCExtract()
-texts = json.load(sys.stdin)
-out = []
-for t in texts:
-    t0 = time.perf_counter()
-    r = ex.extract(src=t)
-    out.append({"s": time.perf_counter() - t0, "r": {k: sorted(v) for k, v in r.items()}})
-json.dump(out, sys.stdout)
+texts, corpus = json.load(sys.stdin)
+out = [{k: sorted(v) for k, v in ex.extract(src=t).items()} for t in texts]
+best, spent = float("inf"), 0.0
+for _ in range(20):
+    t0 = time.process_time()
+    for t in corpus:
+        ex.extract(src=t)
+    took = time.process_time() - t0
+    best, spent = min(best, took), spent + took
+    if spent >= 3.0:
+        break
+json.dump({"results": out, "best": best}, sys.stdout)
 """
 
 
-def run_msticpy_batch(texts: list[str]) -> list[tuple[Found, float]] | None:
+def run_msticpy(texts: list[str], corpus: list[str]) -> tuple[list[Found], float] | None:
+    """Cases' results and the best corpus CPU time, from bench/.venv-msticpy."""
     if not MSTICPY_PY.exists():
         return None
     proc = subprocess.run(
         [str(MSTICPY_PY), "-c", MSTICPY_WORKER],
-        input=json.dumps(texts),
+        input=json.dumps([texts, corpus]),
         capture_output=True,
         text=True,
         timeout=1800,
@@ -171,13 +180,12 @@ def run_msticpy_batch(texts: list[str]) -> list[tuple[Found, float]] | None:
     if proc.returncode != 0:
         print("msticpy failed:", proc.stderr[-500:], file=sys.stderr)
         return None
-    results = []
-    for item in json.loads(proc.stdout):
-        found = {
-            canon(MSTICPY_MAP[k], v) for k, vs in item["r"].items() if k in MSTICPY_MAP for v in vs
-        }
-        results.append((found, item["s"]))
-    return results
+    data = json.loads(proc.stdout)
+    found = [
+        {canon(MSTICPY_MAP[k], v) for k, vs in item.items() if k in MSTICPY_MAP for v in vs}
+        for item in data["results"]
+    ]
+    return found, float(data["best"])
 
 
 TOOLS: dict[str, Callable[[str], Found]] = {
@@ -241,17 +249,47 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, f
 
 
-def throughput(fn: Callable[[str], Found], texts: list[str], min_seconds: float) -> float:
+def raw_calls() -> dict[str, Callable[[str], object]]:
+    """The tools' own entry points, without our output mapping, for timing."""
+    import iocextract as ie
+    from ioc_finder import find_iocs
+
+    run_iocsearcher("warm up")  # builds the Searcher once, outside the timing
+    assert _searcher is not None
+    searcher = _searcher
+    ie_fns = (
+        lambda s: ie.extract_urls(s, refang=True),
+        lambda s: ie.extract_ipv4s(s, refang=True),
+        ie.extract_ipv6s,
+        lambda s: ie.extract_emails(s, refang=True),
+        ie.extract_md5_hashes,
+        ie.extract_sha1_hashes,
+        ie.extract_sha256_hashes,
+        ie.extract_sha512_hashes,
+    )
+    return {
+        "spoorhound": extract,
+        "iocextract": lambda s: [list(f(s)) for f in ie_fns],
+        "ioc-finder": find_iocs,
+        "iocsearcher": searcher.search_data,
+    }
+
+
+def throughput(fn: Callable[[str], object], texts: list[str], budget: float) -> float:
+    """MB/s of the best whole-corpus run (CPU time), repeating within ``budget`` seconds."""
     size = sum(len(t.encode()) for t in texts)
-    reps = 0
-    start = time.perf_counter()
-    while True:
+    best = float("inf")
+    spent = 0.0
+    for _ in range(20):
+        t0 = time.process_time()
         for t in texts:
             fn(t)
-        reps += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return size * reps / elapsed / 1e6
+        took = time.process_time() - t0
+        best = min(best, took)
+        spent += took
+        if spent >= budget:
+            break
+    return size / best / 1e6
 
 
 def adversarial(quick: bool) -> None:
@@ -262,7 +300,10 @@ def adversarial(quick: bool) -> None:
         "nested ((((…))))": None,
         "1.1.1.1.…": "1.",
         "a@a@a@…": "a@",
-        "hxxp[:]//…": "hxxp[:]//x[.]",
+        "hxxp[:]//x[.]…": "hxxp[:]//x[.]",
+        "a.b-⏎ (PDF breaks)": "a.b-\n",
+        "C:\\a C:\\a …": "C:\\a ",
+        "\nrule a {…": "\nrule a {",
     }
     sizes = [1, 2, 4] if quick else [1, 2, 4, 8]
     print("\n## Adversarial input (Spoorhound, seconds)\n")
@@ -279,7 +320,7 @@ def adversarial(quick: bool) -> None:
             t0 = time.perf_counter()
             extract(text)
             row.append(f"{time.perf_counter() - t0:.2f}")
-        print(f"| {label} | " + " | ".join(row) + " |")
+        print(f"| `{label}` | " + " | ".join(row) + " |", flush=True)
 
 
 def safelist_bench() -> None:
@@ -337,7 +378,13 @@ def main() -> None:
     cases = load_cases()
     texts = [str(c["text"]) for c in cases]
     corpus = [(REPORTS / n).read_text(encoding="utf-8") for n in CORPUS if (REPORTS / n).exists()]
+    pdf = REPORTS / "cisa_aa20-302a_ransomware_healthcare.pdf"
+    if pdf.exists():
+        # the PDF's text layer, read once by our front-end, is the same input for every tool
+        with pdf.open("rb") as fh:
+            corpus.append(load_document(fh, pdf.name).text)
     results: dict[str, dict[str, list[int]]] = {}
+    raw = raw_calls()
     speed: dict[str, float] = {}
     for name, fn in TOOLS.items():
         print(f"running {name} …", file=sys.stderr, flush=True)
@@ -347,16 +394,18 @@ def main() -> None:
             t1 = time.perf_counter()
             outputs.append(fn(t))
             if time.perf_counter() - t1 > 5:
-                print(f"  {name} slow on {c['id']}: {time.perf_counter() - t1:.1f}s", file=sys.stderr)
+                print(
+                    f"  {name} slow on {c['id']}: {time.perf_counter() - t1:.1f}s", file=sys.stderr
+                )
         print(f"  cases done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
         results[name] = score(cases, outputs)
-        speed[name] = throughput(fn, corpus, 3.0 if name == "spoorhound" else 0.1)
+        speed[name] = throughput(raw[name], corpus, 3.0)
     if not args.no_msticpy:
-        batch = run_msticpy_batch(texts + corpus)
-        if batch is not None:
-            results["msticpy"] = score(cases, [f for f, _ in batch[: len(texts)]])
-            secs = sum(s for _, s in batch[len(texts) :])
-            speed["msticpy"] = sum(len(t.encode()) for t in corpus) / secs / 1e6
+        print("running msticpy (subprocess) …", file=sys.stderr, flush=True)
+        ms = run_msticpy(texts, corpus)
+        if ms is not None:
+            results["msticpy"] = score(cases, ms[0])
+            speed["msticpy"] = sum(len(t.encode()) for t in corpus) / ms[1] / 1e6
     tools = list(results)
     size = sum(len(t.encode()) for t in corpus) / 1e6
     print(f"# Extraction benchmark: {len(cases)} cases, corpus {size:.2f} MB\n")
