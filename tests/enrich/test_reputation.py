@@ -4,168 +4,44 @@ Every provider gets the same contract tests (known and unknown indicators, wrong
 missing keys, its own quota response, every fault of the harness, the TLP ceiling,
 and the API key never showing in a repr, a failure reason or a log record), then
 tests of its own mapping rules. One emulator per provider is started for the module
-and reset before each test.
+and reset before each test (cases and helpers: ``reputation_harness``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from spoorhound.core.indicators import Indicator, IndicatorType
 from spoorhound.enrich.plugins import available_providers
-from spoorhound.enrich.provider import (
-    EnrichmentResult,
-    HttpProvider,
-    ProviderError,
-    Related,
-    Status,
-    Verdict,
-)
+from spoorhound.enrich.provider import Related, Status, Verdict
 from spoorhound.enrich.providers import builtin_reputation
-from spoorhound.enrich.providers.abuseipdb import AbuseIPDB
-from spoorhound.enrich.providers.greynoise import (
-    GreyNoiseCommunity,
-    GreyNoiseEnterprise,
-    verdict_for,
-)
-from spoorhound.enrich.providers.otx import OTX, otx_type, verdict_from_general
-from spoorhound.enrich.providers.shodan import Shodan, verdict_from_host
-from spoorhound.enrich.providers.virustotal import VirusTotal, verdict_from_stats
+from spoorhound.enrich.providers.greynoise import verdict_for
+from spoorhound.enrich.providers.otx import otx_type, verdict_from_general
+from spoorhound.enrich.providers.shodan import verdict_from_host
+from spoorhound.enrich.providers.virustotal import verdict_from_stats
 from tests.emulators import abuseipdb as abuse_emu
 from tests.emulators import greynoise as gn_emu
 from tests.emulators import otx as otx_emu
 from tests.emulators import shodan as shodan_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
+from tests.enrich.reputation_harness import (
+    BY_NAME,
+    CASES,
+    Case,
+    Running,
+    failure,
+    lookup,
+    lookup_batch,
+    start,
+)
 
 T = IndicatorType
-
-
-@dataclass(frozen=True)
-class Case:
-    """One provider, its emulator and the indicators the contract tests use."""
-
-    name: str
-    provider: type[HttpProvider]
-    app: Callable[..., FastAPI]
-    api_key: str
-    prefix: str
-    known: Indicator
-    unknown: Indicator
-    unknown_status: Status
-    #: What the provider's own quota response maps to, and its Retry-After.
-    quota_status: Status
-    quota_retry_after: float | None
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-CASES = [
-    Case(
-        "virustotal",
-        VirusTotal,
-        vt_emu.virustotal_app,
-        vt_emu.API_KEY,
-        "/api/v3",
-        Indicator(T.IPV4, vt_emu.BAD_IP),
-        Indicator(T.SHA256, "0" * 64),
-        Status.NOT_FOUND,
-        Status.RATE_LIMITED,
-        60.0,
-    ),
-    Case(
-        "abuseipdb",
-        AbuseIPDB,
-        abuse_emu.abuseipdb_app,
-        abuse_emu.API_KEY,
-        "/api/v2",
-        Indicator(T.IPV4, abuse_emu.BAD_IP),
-        Indicator(T.IPV6, "2001:db8::1"),
-        Status.OK,  # AbuseIPDB answers every address; never-reported ones score 0
-        Status.QUOTA_EXCEEDED,  # its only 429 is the daily limit
-        abuse_emu.RESET_IN,
-    ),
-    Case(
-        "greynoise",
-        GreyNoiseCommunity,
-        gn_emu.greynoise_app,
-        gn_emu.API_KEY,
-        "",
-        Indicator(T.IPV4, gn_emu.BAD_IP),
-        Indicator(T.IPV4, "198.51.100.77"),
-        Status.NOT_FOUND,
-        Status.QUOTA_EXCEEDED,  # the community plan's weekly allowance
-        gn_emu.RESET_IN,
-    ),
-    Case(
-        "greynoise-enterprise",
-        GreyNoiseEnterprise,
-        gn_emu.greynoise_app,
-        gn_emu.API_KEY,
-        "",
-        Indicator(T.IPV4, gn_emu.BAD_IP),
-        Indicator(T.IPV4, "198.51.100.77"),
-        Status.NOT_FOUND,
-        Status.RATE_LIMITED,
-        1.0,
-    ),
-    Case(
-        "otx",
-        OTX,
-        otx_emu.otx_app,
-        otx_emu.API_KEY,
-        "/api/v1",
-        Indicator(T.IPV4, otx_emu.BAD_IP),
-        Indicator(T.IPV4, "198.51.100.3"),
-        Status.OK,  # OTX answers never-seen indicators with zero pulses
-        Status.RATE_LIMITED,
-        otx_emu.RETRY_AFTER,
-    ),
-    Case(
-        "shodan",
-        Shodan,
-        shodan_emu.shodan_app,
-        shodan_emu.API_KEY,
-        "",
-        Indicator(T.IPV4, shodan_emu.VULNERABLE_IP),
-        Indicator(T.IPV4, "198.51.100.99"),
-        Status.NOT_FOUND,
-        Status.RATE_LIMITED,
-        1.0,
-    ),
-]
-BY_NAME = {c.name: c for c in CASES}
-
-
-@dataclass
-class Running:
-    """A started emulator with its app and case."""
-
-    case: Case
-    app: FastAPI
-    srv: EmulatorServer
-
-    def provider(self, key: str | None = "", **overrides: Any) -> HttpProvider:
-        """The provider pointed at this emulator; ``key=""`` means the right key."""
-        cls = self.case.provider
-        settings: dict[str, Any] = {
-            "enabled": True,
-            "base_url": self.srv.base_url + self.case.prefix,
-            "timeout": 5.0,
-            **self.case.config,
-            **overrides,
-        }
-        if key is not None:
-            settings["api_key"] = SecretStr(key or self.case.api_key)
-        return cls(cls.config_model(**settings))
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +56,7 @@ def started() -> Iterator[dict[str, Running]]:
 def _running(started: dict[str, Running], case: Case) -> Running:
     r = started.get(case.name)
     if r is None:
-        app = case.app(case.api_key)
-        r = Running(case, app, EmulatorServer(app).__enter__())
-        started[case.name] = r
+        r = started[case.name] = start(case)
     r.srv.fault = None
     r.srv.hang_seconds = 2.0
     r.srv.huge_bytes = 64 << 10
@@ -201,33 +75,6 @@ def emu(request: pytest.FixtureRequest, started: dict[str, Running]) -> Running:
 def emulator(started: dict[str, Running], name: str) -> Running:
     """One named provider's emulator (for provider-specific tests)."""
     return _running(started, BY_NAME[name])
-
-
-def lookup(provider: HttpProvider, indicator: Indicator) -> EnrichmentResult:
-    """``provider.enrich`` over a fresh httpx client."""
-
-    async def go() -> EnrichmentResult:
-        async with httpx.AsyncClient() as client:
-            return await provider.enrich(client, indicator)
-
-    return asyncio.run(go())
-
-
-def lookup_batch(provider: HttpProvider, indicators: list[Indicator]) -> list[EnrichmentResult]:
-    """``provider.enrich_batch`` over a fresh httpx client."""
-
-    async def go() -> list[EnrichmentResult]:
-        async with httpx.AsyncClient() as client:
-            return await provider.enrich_batch(client, indicators)
-
-    return asyncio.run(go())
-
-
-def failure(provider: HttpProvider, indicator: Indicator) -> ProviderError:
-    """The ProviderError a lookup raises (and nothing else)."""
-    with pytest.raises(ProviderError) as info:
-        lookup(provider, indicator)
-    return info.value
 
 
 # --- the contract, for every provider --------------------------------------------------
