@@ -144,7 +144,9 @@ class OTX(HttpProvider):
 
     async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
         """Fetch the ``general`` section and map it (see the module docstring)."""
-        path = f"indicators/{otx_type(indicator)}/{quote(indicator.value, safe='')}/general"
+        # Slashes and colons stay as the SDK sends them; "?", "#", "%" and spaces do not.
+        value = quote(indicator.value, safe=":/")
+        path = f"indicators/{otx_type(indicator)}/{value}/general"
         body = await self.request(client, "GET", path)
         if body is None:
             return self.result(indicator, Status.NOT_FOUND)
