@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from spoorhound import __version__
+from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
@@ -536,6 +537,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         f"serving {_state(ctx).settings.database_url} on http://{host}:{port} (Ctrl-C to stop)"
     )
     uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+
+
+cli.add_command(extract)
 
 
 def main() -> None:
