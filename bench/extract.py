@@ -204,8 +204,10 @@ def load_cases() -> list[dict[str, object]]:
     ]
     labels = json.loads((DATA / "report_labels.json").read_text())
     by_file: dict[str, list[list[str]]] = defaultdict(list)
+    sources: dict[str, str] = {}
     for lab in labels["labels"]:
         by_file[lab["file"]].append([lab["type"], lab["value"]])
+        sources[lab["file"]] = lab["source"]
     for name, expected in sorted(by_file.items()):
         path = REPORTS / name
         if not path.exists():
@@ -214,7 +216,7 @@ def load_cases() -> list[dict[str, object]]:
         cases.append(
             {
                 "id": f"report:{name}",
-                "source": labels["labels"][0]["source"],
+                "source": sources[name],
                 "text": path.read_text(encoding="utf-8"),
                 "scope": labels["scope"],
                 "expected": expected,

@@ -172,6 +172,7 @@ def test_urls_in_brackets_quotes_markdown(text: str, url: str) -> None:
         "call obj.run() now",
         "use new Foo.Bar() there",
         "android package com.google.android.gms",
+        "classes under com.rio.* are packed",
         "section 3.2.1 and 1.5",
     ],
 )

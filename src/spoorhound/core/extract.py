@@ -376,8 +376,8 @@ class _Run:
     def _code_call(self, core: str, start: int, end: int) -> bool:
         """Lower-case member access that is code: ``os.path(``, ``new foo.bar``, ``self.app``."""
         text = self.text
-        if end < len(text) and text[end] == "(":
-            return True  # a call: obj.method(
+        if end < len(text) and (text[end] == "(" or text[end : end + 2] == ".*"):
+            return True  # a call obj.method( or a package wildcard com.example.*
         if start >= 4 and text[start - 4 : start] == "new ":
             return True
         first = core[: core.find(".")]
@@ -399,7 +399,7 @@ class _Run:
             return True
         if len(labels) >= 3 and first in P.REVERSED_ROOTS:
             return True
-        if end < len(text) and text[end] == "(":
+        if end < len(text) and (text[end] == "(" or text[end : end + 2] == ".*"):
             return True  # a call: obj.method(
         if text[max(0, start - 4) : start] == "new ":
             return True
