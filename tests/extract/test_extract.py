@@ -248,3 +248,14 @@ def test_adversarial_inputs_are_handled(text: str) -> None:
     # correctness only; timing is in bench/extract.py (no timed asserts)
     for c in extract(text):
         assert text[c.start : c.end] == c.span
+
+
+def test_context_is_bounded_for_long_spans() -> None:
+    rule = (
+        "rule Big {\n strings:\n"
+        + "".join(f'  $s{i} = "x{i}"\n' for i in range(50))
+        + " condition:\n  any of them\n}"
+    )
+    (c,) = [c for c in extract(rule) if c.type == T.YARA]
+    assert len(c.context) <= 160
+    assert "\n" not in c.context

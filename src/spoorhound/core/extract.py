@@ -41,6 +41,7 @@ T = IndicatorType
 _CONTEXT_WIDTH = 160
 _NO_FLAGS: frozenset[str] = frozenset()
 _URL_HOST = ("url-host",)
+_EXAMPLE_TYPES = frozenset({T.DOMAIN, T.EMAIL, T.URL, T.IPV4, T.CIDR, T.IPV6})
 _EMAIL_DOMAIN = ("email-domain",)
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _HEX_TYPE = {
@@ -211,50 +212,62 @@ class _Run:
         flags: Iterable[str] = (),
     ) -> Candidate | None:
         """Validate ``raw`` as ``itype`` and record it; refanged offsets in, None if invalid."""
+        # The hot path of IOC-dense text: locals instead of attribute lookups, no set
+        # unless a flag is set, the example check only where it can apply.
         if itype not in self.types:
             return None
+        norm = self._norm
         key = (itype, raw)
-        try:
-            value = self._norm[key]
-        except KeyError:
+        if key in norm:
+            value = norm[key]
+        else:
             try:
                 value = normalize(itype, raw)
             except InvalidIndicator:
                 value = None
-            self._norm[key] = value  # reports repeat the same indicators many times
+            norm[key] = value  # reports repeat the same indicators many times
         if value is None:
             return None
-        fl = set(flags) if flags else set()
+        fl: set[str] | None = set(flags) if flags else None
         omap = self.omap
         if omap is None:
             ostart, oend = start, end
         else:
             ostart, oend, defanged = omap.span(start, end)
             if defanged:
+                fl = fl or set()
                 fl.add("defanged")
                 confidence += 10
-        text = self.text
-        hints = self.hints()
+        hints = self._hints if self._hints is not None else self.hints()
         if hints:
-            # bounded look-back: an unbounded rfind per candidate would be quadratic
-            # on one huge line
-            lo = max(text.rfind("\n", max(0, start - _LOOKBACK), start) + 1, start - _LOOKBACK)
-            i = bisect_left(hints, lo)
+            i = bisect_left(hints, start - _LOOKBACK)
             if i < len(hints) and hints[i] < start:
+                # bounded look-back: an unbounded rfind per candidate would be
+                # quadratic on one huge line
+                text = self.text
+                lo = max(text.rfind("\n", max(0, start - _LOOKBACK), start) + 1, start - _LOOKBACK)
                 line_before = text[lo:start].lower()
                 if P.BENIGN_BEFORE.search(line_before):
+                    fl = fl or set()
                     fl.add("benign-context")
                 if P.EXAMPLE_BEFORE.search(line_before):
+                    fl = fl or set()
                     fl.add("example")
-        if _is_example(itype, value):
+        if itype in _EXAMPLE_TYPES and _is_example(itype, value):
+            fl = fl or set()
             fl.add("example")
-        if fl and ("example" in fl or "benign-context" in fl):
-            confidence -= 40
+        if fl is None:
+            frozen = _NO_FLAGS
+        else:
+            frozen = frozenset(fl)
+            if "example" in fl or "benign-context" in fl:
+                confidence -= 40
         original = self.original
-        pad = (_CONTEXT_WIDTH - (oend - ostart)) // 2
-        if pad < 0:
-            pad = 0
-        snippet = original[max(0, ostart - pad) : oend + pad]
+        pad = (_CONTEXT_WIDTH - (oend - ostart)) >> 1
+        if pad > 0:
+            snippet = original[ostart - pad if ostart > pad else 0 : oend + pad]
+        else:
+            snippet = original[ostart : ostart + _CONTEXT_WIDTH]  # long spans: YARA rules
         if "\n" in snippet or "\r" in snippet or "\t" in snippet:
             # replace() scans in C; translate() would map every character via a dict
             snippet = snippet.replace("\r", " ").replace("\n", " ").replace("\t", " ")
@@ -266,7 +279,7 @@ class _Run:
             oend,
             confidence if 0 <= confidence <= 100 else max(0, min(100, confidence)),
             snippet,
-            frozenset(fl) if fl else _NO_FLAGS,
+            frozen,
         )
         self.out.append(cand)
         return cand
