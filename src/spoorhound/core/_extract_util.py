@@ -1,0 +1,169 @@
+"""Helpers of the extractor: token blobs, boundaries, URL trimming, YARA braces, spans.
+
+Constants shared by the passes live here too. All pure and linear-time.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+
+from spoorhound.core import _extract_patterns as P
+from spoorhound.core._hostnames import FILE_EXTENSION_TLDS
+from spoorhound.core.indicators import IndicatorType
+
+T = IndicatorType
+_CONTEXT_WIDTH = 160
+_NO_FLAGS: frozenset[str] = frozenset()
+_URL_HOST = ("url-host",)
+_EXAMPLE_TYPES = frozenset({T.DOMAIN, T.EMAIL, T.URL, T.IPV4, T.CIDR, T.IPV6})
+_EMAIL_DOMAIN = ("email-domain",)
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_HEX_TYPE = {
+    t.value: t for t in (T.MD5, T.SHA1, T.SHA256, T.SHA512, T.TLSH, T.JA3, T.JA3S, T.IMPHASH)
+}
+_ALL_HEX = re.compile(r"[0-9A-Fa-f]+")
+_WALLET_PUNCT = "()[]{}<>\"'`.,;:!?*|/=-"
+_LOOKBACK = 80  # characters before a candidate searched for benign / example words
+
+#: Longer "URLs" are runs of garbage (and trimming them would cost time for nothing).
+_MAX_URL = 16 * 1024
+_SSDEEP_BLOCKS = frozenset(3 * 2**i for i in range(40))
+# TLDs that, after exactly one label, are far more often file extensions in reports
+# (``zuhag9.cab``, ``libfoo.so``, ``main.rs``); the indicators module's own list plus these.
+_FILE_TLDS = FILE_EXTENSION_TLDS | {"cab", "so", "rs", "dot", "java"}
+
+
+class _Blob:
+    """Tokens joined by newlines so one regex call scans them all.
+
+    ``finditer`` yields (delta, match): ``delta + match.start()`` is the offset in the
+    text. No pattern run over a blob can match a newline, so a match never spans
+    two tokens, and the newline acts as the whitespace that separated them.
+    """
+
+    __slots__ = ("offsets", "starts", "text")
+
+    def __init__(self, tokens: list[tuple[int, str]]) -> None:
+        self.starts: list[int] = []
+        self.offsets: list[int] = []
+        pos = 0
+        for at, tok in tokens:
+            self.starts.append(pos)
+            self.offsets.append(at)
+            pos += len(tok) + 1
+        self.text = "\n".join(tok for _, tok in tokens)
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
+        starts, offsets = self.starts, self.offsets
+        for m in pattern.finditer(self.text):
+            k = bisect_right(starts, m.start()) - 1
+            yield offsets[k] - starts[k], m
+
+
+def _maybe_wallet(token: str) -> bool:
+    """Cheap string tests before the wallet regex: "0x…", "bc1…" or a base58 run."""
+    if "0x" in token or "bc1" in token:
+        return True
+    core = token.strip(_WALLET_PUNCT)
+    return 26 <= len(core) <= 106 and core.isalnum() and not _ALL_HEX.fullmatch(core)
+
+
+def boundary_ok(text: str, start: int, extra: str = "") -> bool:
+    """True if ``start`` begins a token: the character before is not a word character
+    (nor one of ``extra``). Replaces leading look-behinds, which slow the regex scan."""
+    if start == 0:
+        return True
+    c = text[start - 1]
+    return not (c.isalnum() or c == "_" or c in extra)
+
+
+def _is_example(itype: IndicatorType, value: str) -> bool:
+    """RFC 2606/6761 names and RFC 5737/3849 documentation addresses."""
+    if itype is T.DOMAIN or itype is T.EMAIL or itype is T.URL:
+        if (
+            "example" not in value
+            and "test" not in value
+            and "invalid" not in value
+            and ("localhost" not in value)
+        ):
+            return False  # fast path: nearly every candidate
+        host = value.rsplit("@", 1)[-1]
+        if itype is T.URL:
+            host = host.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        tld = host.rsplit(".", 1)[-1]
+        return (
+            tld in P.EXAMPLE_TLDS
+            or host in P.EXAMPLE_DOMAINS
+            or any(host.endswith("." + d) for d in P.EXAMPLE_DOMAINS)
+        )
+    if itype is T.IPV4 or itype is T.CIDR:
+        return value.startswith(P.EXAMPLE_NETS_V4)
+    if itype is T.IPV6:
+        return value.startswith("2001:db8:")
+    return False
+
+
+def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
+    """True if ``pos`` lies in one of the sorted, non-overlapping ``spans``."""
+    i = bisect_right(spans, (pos, 1 << 62)) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+
+def _inside2(starts: list[int], ends: list[int], pos: int) -> bool:
+    """True if ``pos`` lies in one of the sorted, non-overlapping spans ``starts``/``ends``."""
+    i = bisect_right(starts, pos) - 1
+    return i >= 0 and pos < ends[i]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _authority_end(url: str, begin: int) -> int:
+    for i in range(begin, len(url)):
+        if url[i] in "/?#":
+            return i
+    return len(url)
+
+
+def _trim_url(raw: str) -> str:
+    """Drop sentence punctuation and unbalanced closing brackets from a URL's end."""
+    cut = raw.find("](")  # Markdown [text](target): the link text ends at "]("
+    if cut != -1:
+        raw = raw[:cut]
+    excess = {c: raw.count(c) - raw.count(o) for c, o in P.BRACKETS.items()}
+    end = len(raw)
+    while end:
+        last = raw[end - 1]
+        if last in P.URL_TRAILING:
+            end -= 1
+        elif excess.get(last, 0) > 0:
+            excess[last] -= 1
+            end -= 1
+        else:
+            break
+    return raw[:end]
+
+
+def _closing_brace(text: str, pos: int, limit: int) -> int | None:
+    """Offset just past the ``}`` that closes a YARA rule body opened before ``pos``."""
+    depth = 1
+    limit = min(limit, len(text))
+    braces = re.compile(r'[{}]|"(?:[^"\\\n]|\\.)*+"|/(?:[^/\\\n]|\\.)++/')
+    for m in braces.finditer(text, pos, limit):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    return None
