@@ -211,14 +211,21 @@ def config_problems(
     configs: Mapping[str, ProviderConfig], providers: Mapping[str, type[Provider]]
 ) -> list[str]:
     """One message per enabled provider that cannot run (an API key it needs is unset)."""
-    problems: list[str] = []
+    return list(_blocked(configs, providers).values())
+
+
+def _blocked(
+    configs: Mapping[str, ProviderConfig], providers: Mapping[str, type[Provider]]
+) -> dict[str, str]:
+    """Provider name -> why it cannot run."""
+    problems: dict[str, str] = {}
     for name, cfg in configs.items():
         cls = providers.get(name)
         if cls is None or not cfg.enabled or not cls.needs_key:
             continue
         key = getattr(cfg, "api_key", None)
         if key is None or (isinstance(key, SecretStr) and not key.get_secret_value()):
-            problems.append(
+            problems[name] = (
                 f"{name}: enabled but no API key is set; set api_key in [{name}] of "
                 f"{CONFIG_FILE} or {env_name(name, 'api_key')}. Skipped until then."
             )
@@ -239,12 +246,11 @@ def enabled_providers(
     Raises :class:`ProviderConfigError` for invalid settings.
     """
     configs = load_configs(data_dir, providers, environ)
-    found = config_problems(configs, providers)
-    blocked = {p.split(":", 1)[0] for p in found}
-    for message in found:
+    blocked = _blocked(configs, providers)
+    for message in blocked.values():
         log.warning("%s", message)
     if problems is not None:
-        problems.extend(found)
+        problems.extend(blocked.values())
     return [
         providers[name](cfg)
         for name, cfg in sorted(configs.items())

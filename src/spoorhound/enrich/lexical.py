@@ -287,6 +287,7 @@ class LookalikeIndex:
         self._brand_of = {e.name: e.registered for e in self._entries}
 
     def __bool__(self) -> bool:
+        """True when at least one domain is protected."""
         return bool(self._entries)
 
     def check(
