@@ -23,7 +23,8 @@ def _get(store: Store, path: str) -> httpx.Response:
 
 def test_health(store: Store) -> None:
     r = _get(store, "/health")
-    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["schema"] == "0001"
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.json()["schema"] == store.head_revision()
 
 
 def test_indicator_lookup_found_defanged_and_missing(store: Store, tmp_path: Path) -> None:
