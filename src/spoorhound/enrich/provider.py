@@ -19,6 +19,10 @@ Two kinds:
   ``Retry-After``, 401/403, 404, 5xx, HTML instead of JSON, a 200 with an error
   body, time-outs, TLS errors, oversized bodies) to a :class:`ProviderError`
   carrying a :class:`Status`, so the runner can retry, wait or give up uniformly.
+  A provider whose API takes the key in the query string sets ``key_in_query``:
+  creating one masks ``key=``/``apikey=``/``api_key=`` values in the request URLs
+  that httpx logs (one filter for the process, on the ``httpx`` and ``httpcore``
+  loggers).
 
 Exceptions: :class:`ProviderError` (one failed call: status, reason, retry-after).
 """
@@ -26,6 +30,8 @@ Exceptions: :class:`ProviderError` (one failed call: status, reason, retry-after
 from __future__ import annotations
 
 import enum
+import logging
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -199,6 +205,13 @@ class HttpProvider(Provider):
     config_model: ClassVar[type[ProviderConfig]] = HttpConfig
     #: How many indicators ``enrich_batch`` takes at once (1 = no bulk endpoint).
     batch_size: ClassVar[int] = 1
+    #: The API takes the key as a query parameter, so it is in every URL httpx logs.
+    key_in_query: ClassVar[bool] = False
+
+    def __init__(self, config: ProviderConfig | None = None) -> None:
+        super().__init__(config)
+        if self.key_in_query:
+            _mask_keys_in_http_logs()
 
     @property
     def http(self) -> HttpConfig:
@@ -296,6 +309,41 @@ class HttpProvider(Provider):
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+_KEY_IN_QUERY = re.compile(r"([?&](?:key|apikey|api_key)=)[^&#\s\"']*", re.IGNORECASE)
+
+
+def _mask_key(value: object) -> object:
+    """``value`` with API keys in query strings masked, when it is a string or URL."""
+    if not isinstance(value, str | httpx.URL):
+        return value
+    text = str(value)
+    masked = _KEY_IN_QUERY.sub(r"\1***", text)
+    return value if masked == text else masked
+
+
+class _MaskKeyInQuery(logging.Filter):
+    """Masks API keys in query strings of a log record's message and arguments (httpx
+    logs every request URL at INFO). Scrubs in place; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _mask_key(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_mask_key(a) for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: _mask_key(v) for k, v in record.args.items()}
+        return True
+
+
+_KEY_MASK = _MaskKeyInQuery()
+
+
+def _mask_keys_in_http_logs() -> None:
+    # A logger's own filters see its records before any handler; addFilter is idempotent.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).addFilter(_KEY_MASK)
 
 
 def _retry_after(value: str | None) -> float | None:

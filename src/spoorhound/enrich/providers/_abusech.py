@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import httpx
 
 from spoorhound.enrich.provider import HttpProvider, ProviderError, Status
-from spoorhound.enrich.providers._feeds_common import short
+from spoorhound.enrich.providers._common import short
 
 __all__ = ["AbuseChProvider", "check_query_status"]
 

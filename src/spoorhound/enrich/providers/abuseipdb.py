@@ -48,9 +48,11 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._reputation import (
+from spoorhound.enrich.providers._common import (
+    MAX_TAGS,
     body_error,
     expect_mapping,
+    pick,
     pivot,
     pivots,
     tag,
@@ -147,9 +149,10 @@ class AbuseIPDB(HttpProvider):
                 [
                     "tor-exit" if data.get("isTor") is True else None,
                     tag(data.get("usageType"), "usage"),
-                ]
+                ],
+                MAX_TAGS,
             ),
-            attributes={k: data[k] for k in _ATTRIBUTES if data.get(k) is not None},
+            attributes=pick(data, _ATTRIBUTES),
             related=tuple(r for r in related if r is not None),
             raw=body,
         )

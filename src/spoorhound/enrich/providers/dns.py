@@ -50,7 +50,7 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._feeds_common import pivot, pivots
+from spoorhound.enrich.providers._common import MAX_RELATED, pivot, unique
 
 __all__ = ["RECORD_TYPES", "DnsConfig", "DnsProvider"]
 
@@ -130,7 +130,7 @@ class DnsProvider(HttpProvider):
             indicator,
             verdict=Verdict.UNKNOWN,
             attributes={**records, "ttl": ttls},
-            related=pivots(related),
+            related=unique(related, MAX_RELATED),
             raw={"records": records, "ttl": ttls},
         )
 

@@ -50,7 +50,7 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._reputation import body_error, expect_mapping, unique
+from spoorhound.enrich.providers._common import MAX_TAGS, body_error, expect_mapping, unique
 
 __all__ = [
     "GreyNoiseCommunity",
@@ -123,7 +123,8 @@ class _GreyNoise(HttpProvider):
             verdict=verdict,
             score=score,
             tags=unique(
-                ["internet-scanner" if noise else None, "business-service" if riot else None]
+                ["internet-scanner" if noise else None, "business-service" if riot else None],
+                MAX_TAGS,
             ),
             attributes=attributes,
             raw=record if raw is None else raw,

@@ -53,7 +53,7 @@ from spoorhound.enrich.provider import (
     Verdict,
     tlp_allows,
 )
-from spoorhound.enrich.providers._feeds_common import dedupe, pivot, pivots, short
+from spoorhound.enrich.providers._common import MAX_RELATED, pivot, short, texts, unique
 
 __all__ = ["MISP_TYPES", "MispConfig", "MispProvider"]
 
@@ -189,7 +189,7 @@ class MispProvider(HttpProvider):
             verdict, score = Verdict.BENIGN, 10
         else:
             verdict, score = Verdict.SUSPICIOUS, 50
-        names = dedupe(n for t in hits for n in _tag_names(t))
+        names = texts(n for t in hits for n in _tag_names(t))
         events: dict[str, dict[str, Any]] = {}
         for a in hits:
             ev = a.get("Event")
@@ -204,10 +204,10 @@ class MispProvider(HttpProvider):
             "to_ids_hits": sum(1 for a in hits if _truthy(a.get("to_ids"))),
             "event_count": len(events),
             "events": list(events.values()),
-            "event_info": list(dedupe(e.get("info") for e in events.values())),
-            "categories": list(dedupe(a.get("category") for a in hits)),
-            "misp_types": list(dedupe(a.get("type") for a in hits)),
-            "comments": list(dedupe(a.get("comment") for a in hits)),
+            "event_info": list(texts(e.get("info") for e in events.values())),
+            "categories": list(texts(a.get("category") for a in hits)),
+            "misp_types": list(texts(a.get("type") for a in hits)),
+            "comments": list(texts(a.get("comment") for a in hits)),
             "tlp": [n for n in names if n.lower().startswith("tlp:")],
         }
         if stamps:
@@ -218,7 +218,7 @@ class MispProvider(HttpProvider):
             "score": score,
             "tags": tuple(n for n in names if not n.lower().startswith("tlp:")),
             "attributes": attributes,
-            "related": pivots(_composite_pivot(indicator, a) for a in hits),
+            "related": unique((_composite_pivot(indicator, a) for a in hits), MAX_RELATED),
         }
 
 

@@ -51,7 +51,9 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._reputation import (
+from spoorhound.enrich.providers._common import (
+    MAX_RELATED,
+    MAX_TAGS,
     body_error,
     expect_mapping,
     pivot,
@@ -180,7 +182,7 @@ def _tags(info: Mapping[str, Any], pulses: list[Mapping[str, Any]]) -> tuple[str
         adversary = source.get("adversary")
         names = adversary if isinstance(adversary, list) else [adversary]
         out.extend(tag(n, "actor") for n in names if n)
-    return unique(out)
+    return unique(out, MAX_TAGS)
 
 
 def _attributes(
@@ -214,4 +216,4 @@ def _related(general: Mapping[str, Any], pulses: list[Mapping[str, Any]]) -> tup
                     a.get("id") if isinstance(a, Mapping) else a,
                 )
             )
-    return unique(found, limit=100)
+    return unique(found, MAX_RELATED)

@@ -5,8 +5,8 @@ the indicator object (``risk``, ``riskfactors``, ``threats``, ``feeds``,
 ``attributes``, ``properties``, ``redirects``). Pulsedive now also documents the same
 object at ``/api/indicator.php``; ``info_path`` selects the path. The key is optional
 (keyless requests get stricter limits) and travels as the ``key`` query parameter, as
-documented; because httpx logs request URLs at INFO, constructing this provider adds a
-filter to the ``httpx`` logger that masks ``key=`` values (idempotent).
+documented; because httpx logs request URLs at INFO, the provider sets ``key_in_query``
+(the URLs httpx logs have the key masked).
 ``explore.php`` (query language) and ``analyze.php`` (queue a scan) are not used for
 lookups: info is the one call that returns risk, threats and properties together.
 
@@ -30,8 +30,6 @@ figure. TLP: Pulsedive is a third party and may store submitted values, so
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any, ClassVar
 
 import httpx
@@ -48,7 +46,7 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._feeds_common import dedupe, pick, pivot, pivots, short
+from spoorhound.enrich.providers._common import MAX_RELATED, pick, pivot, short, texts, unique
 
 __all__ = ["PulsediveConfig", "PulsediveProvider"]
 
@@ -80,30 +78,6 @@ class PulsediveConfig(HttpConfig):
     info_path: str = "api/info.php"
 
 
-class _MaskKeyInUrls(logging.Filter):
-    """Mask ``key=…`` query values in log records (httpx logs every request URL)."""
-
-    _KEY_RE = re.compile(r"([?&]key=)[^&\s\"']*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(
-                self._KEY_RE.sub(r"\1***", str(a)) if isinstance(a, httpx.URL | str) else a
-                for a in args
-            )
-        if isinstance(record.msg, str) and "key=" in record.msg:
-            record.msg = self._KEY_RE.sub(r"\1***", record.msg)
-        return True
-
-
-def _install_log_mask() -> None:
-    for name in ("httpx", "httpcore"):
-        log = logging.getLogger(name)
-        if not any(isinstance(f, _MaskKeyInUrls) for f in log.filters):
-            log.addFilter(_MaskKeyInUrls())
-
-
 class PulsediveProvider(HttpProvider):
     """Pulsedive indicator lookups (``info.php``)."""
 
@@ -115,10 +89,7 @@ class PulsediveProvider(HttpProvider):
     rate_limit: ClassVar[RateLimit] = RateLimit(per_second=1)
     cache_ttl: ClassVar[int] = 86_400
     config_model: ClassVar[type[ProviderConfig]] = PulsediveConfig
-
-    def __init__(self, config: ProviderConfig | None = None) -> None:
-        super().__init__(config)
-        _install_log_mask()
+    key_in_query: ClassVar[bool] = True
 
     async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
         """Look one indicator up with ``info.php``."""
@@ -183,9 +154,9 @@ def _map(body: dict[str, Any]) -> dict[str, Any]:
     factors = body.get("riskfactors")
     if isinstance(factors, list):
         attributes["riskfactors"] = list(
-            dedupe(f.get("description") for f in factors if isinstance(f, dict))
+            texts(f.get("description") for f in factors if isinstance(f, dict))
         )
-    attributes["feeds"] = list(dedupe(f.get("name") for f in feeds))
+    attributes["feeds"] = list(texts(f.get("name") for f in feeds))
     redirects = body.get("redirects")
     to = redirects.get("to") if isinstance(redirects, dict) else None
     related = _dns_pivots(body.get("properties"))
@@ -198,7 +169,7 @@ def _map(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "verdict": verdict,
         "score": score,
-        "tags": dedupe(tags),
+        "tags": texts(tags),
         "attributes": attributes,
-        "related": pivots(related),
+        "related": unique(related, MAX_RELATED),
     }

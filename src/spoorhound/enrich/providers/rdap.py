@@ -50,7 +50,7 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._feeds_common import dedupe, pick, pivot, pivots, short
+from spoorhound.enrich.providers._common import MAX_RELATED, pick, pivot, short, texts, unique
 
 __all__ = ["RdapConfig", "RdapProvider"]
 
@@ -117,7 +117,7 @@ def _map(body: dict[str, Any], is_domain: bool, cfg: RdapConfig) -> dict[str, An
             tags.append("rdap:newly-registered")
     attributes.update(_entities(body.get("entities")))
     if isinstance(body.get("status"), list):
-        attributes["status"] = list(dedupe(body["status"]))
+        attributes["status"] = list(texts(body["status"]))
     related: list[Related | None] = []
     if is_domain:
         attributes["ldh_name"] = body.get("ldhName")
@@ -144,7 +144,7 @@ def _map(body: dict[str, Any], is_domain: bool, cfg: RdapConfig) -> dict[str, An
         "score": None,
         "tags": tuple(tags),
         "attributes": {k: v for k, v in attributes.items() if v is not None},
-        "related": pivots(related),
+        "related": unique(related, MAX_RELATED),
     }
 
 

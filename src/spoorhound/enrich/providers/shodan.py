@@ -2,8 +2,8 @@
 
 Endpoint (https://developer.shodan.io/api): ``GET /shodan/host/{ip}?key=…&minify=true``
 (``minify`` drops the per-service banners and keeps ports, host facts and ``vulns``).
-Shodan takes the key only as the ``key`` query parameter, so this module also scrubs
-``key=`` values from the URL that httpx writes to its request log. Host lookups cost
+Shodan takes the key only as the ``key`` query parameter, so the provider sets
+``key_in_query`` (the URLs httpx logs have the key masked). Host lookups cost
 no query credits. There is no bulk host endpoint: a batch is one call per address.
 
 Answers: 200 ``{"ip_str", "ports", "hostnames", "domains", "vulns", "tags", "org",
@@ -26,8 +26,6 @@ Limits: 1 request per second on every plan (https://developer.shodan.io/api,
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -45,7 +43,8 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._reputation import (
+from spoorhound.enrich.providers._common import (
+    MAX_TAGS,
     body_error,
     expect_mapping,
     pivot,
@@ -60,37 +59,12 @@ __all__ = ["Shodan", "ShodanConfig", "verdict_from_host"]
 _T = IndicatorType
 MALICIOUS_TAGS = frozenset({"c2", "malware", "compromised"})
 _ATTRIBUTES = ("org", "isp", "os", "country_code", "city", "last_update")
-_KEY_PARAM_RE = re.compile(r"([?&]key=)[^&#\s\"']*")
 
 
 class ShodanConfig(HttpConfig):
     """Shodan settings; ``api_key`` is the account's API key."""
 
     base_url: str = "https://api.shodan.io"
-
-
-class RedactKeyParam(logging.Filter):
-    """Replaces ``key=`` query values in log records (httpx logs each request's URL)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Scrub the record in place; never drops it."""
-        if isinstance(record.msg, str) and "key=" in record.msg:
-            record.msg = _KEY_PARAM_RE.sub(r"\1***", record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _KEY_PARAM_RE.sub(r"\1***", str(a)) if "key=" in str(a) else a for a in record.args
-            )
-        return True
-
-
-_REDACT_KEY_PARAM = RedactKeyParam()
-
-
-def _scrub_httpx_log() -> None:
-    # A filter on the "httpx" logger sees every request line before any handler does.
-    log = logging.getLogger("httpx")
-    if _REDACT_KEY_PARAM not in log.filters:
-        log.addFilter(_REDACT_KEY_PARAM)
 
 
 def verdict_from_host(host: Mapping[str, Any]) -> tuple[Verdict, int | None]:
@@ -117,10 +91,7 @@ class Shodan(HttpProvider):
     rate_limit: ClassVar[RateLimit] = RateLimit(per_second=1.0)
     cache_ttl: ClassVar[int] = 3 * 86_400
     config_model: ClassVar[type[ProviderConfig]] = ShodanConfig
-
-    def __init__(self, config: ProviderConfig | None = None) -> None:
-        super().__init__(config)
-        _scrub_httpx_log()
+    key_in_query: ClassVar[bool] = True
 
     async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
         """Fetch the host record and map it (see the module docstring)."""
@@ -144,7 +115,9 @@ class Shodan(HttpProvider):
             indicator,
             verdict=verdict,
             score=score,
-            tags=unique(tag(t) for t in (shodan_tags if isinstance(shodan_tags, list) else [])),
+            tags=unique(
+                (tag(t) for t in (shodan_tags if isinstance(shodan_tags, list) else [])), MAX_TAGS
+            ),
             attributes=_attributes(host),
             related=_related(host),
             raw=body,

@@ -40,7 +40,7 @@ from spoorhound.enrich.provider import (
     Verdict,
 )
 from spoorhound.enrich.providers._abusech import AbuseChProvider
-from spoorhound.enrich.providers._feeds_common import dedupe, host_type, pivot, pivots
+from spoorhound.enrich.providers._common import MAX_RELATED, host_type, pivot, texts, unique
 
 __all__ = ["ThreatFoxConfig", "ThreatFoxProvider"]
 
@@ -112,22 +112,22 @@ def _ioc_pivot(entry: dict[str, Any]) -> Related | None:
 
 def _map(indicator: Indicator, entries: list[dict[str, Any]]) -> dict[str, Any]:
     score = max(_confidence(e) for e in entries)
-    tags = [f"malware:{m}" for m in dedupe(e.get("malware_printable") for e in entries)]
-    tags += [f"threat:{t}" for t in dedupe(e.get("threat_type") for e in entries)]
+    tags = [f"malware:{m}" for m in texts(e.get("malware_printable") for e in entries)]
+    tags += [f"threat:{t}" for t in texts(e.get("threat_type") for e in entries)]
     for e in entries:
         raw_tags = e.get("tags")
-        tags += [f"threatfox:{t.lower()}" for t in dedupe(raw_tags or [])]
-    ports = dedupe(e["ioc"].rsplit(":", 1)[1] for e in entries if e.get("ioc_type") == "ip:port")
+        tags += [f"threatfox:{t.lower()}" for t in texts(raw_tags or [])]
+    ports = texts(e["ioc"].rsplit(":", 1)[1] for e in entries if e.get("ioc_type") == "ip:port")
     first = [e["first_seen"] for e in entries if isinstance(e.get("first_seen"), str)]
     last = [e["last_seen"] for e in entries if isinstance(e.get("last_seen"), str)]
     attributes: dict[str, Any] = {
         "entries": len(entries),
         "confidence_level": score,
-        "malware": list(dedupe(e.get("malware") for e in entries)),
-        "malware_alias": list(dedupe(a for e in entries for a in _aliases(e))),
-        "malpedia": list(dedupe(e.get("malware_malpedia") for e in entries)),
-        "reporters": list(dedupe(e.get("reporter") for e in entries)),
-        "references": list(dedupe(e.get("reference") for e in entries)),
+        "malware": list(texts(e.get("malware") for e in entries)),
+        "malware_alias": list(texts(a for e in entries for a in _aliases(e))),
+        "malpedia": list(texts(e.get("malware_malpedia") for e in entries)),
+        "reporters": list(texts(e.get("reporter") for e in entries)),
+        "references": list(texts(e.get("reference") for e in entries)),
         "is_compromised": any(e.get("is_compromised") is True for e in entries),
     }
     if ports:
@@ -148,9 +148,9 @@ def _map(indicator: Indicator, entries: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "verdict": Verdict.MALICIOUS if score >= 50 else Verdict.SUSPICIOUS,
         "score": score,
-        "tags": dedupe(tags),
+        "tags": texts(tags),
         "attributes": attributes,
-        "related": pivots(related),
+        "related": unique(related, MAX_RELATED),
     }
 
 

@@ -36,7 +36,15 @@ from spoorhound.enrich.provider import (
     Verdict,
 )
 from spoorhound.enrich.providers._abusech import AbuseChProvider
-from spoorhound.enrich.providers._feeds_common import dedupe, host_type, pick, pivot, pivots
+from spoorhound.enrich.providers._common import (
+    MAX_RELATED,
+    host_type,
+    pick,
+    pivot,
+    pivots,
+    texts,
+    unique,
+)
 
 __all__ = ["UrlhausConfig", "UrlhausProvider"]
 
@@ -99,7 +107,7 @@ def _list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _tags(values: Any) -> list[str]:
-    return [f"urlhaus:{t.lower()}" for t in dedupe(values if isinstance(values, list) else [])]
+    return [f"urlhaus:{t.lower()}" for t in texts(values if isinstance(values, list) else [])]
 
 
 def _map_url(indicator: Indicator, body: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +118,7 @@ def _map_url(indicator: Indicator, body: dict[str, Any]) -> dict[str, Any]:
     payloads = _list(body, "payloads")
     tags = [f"threat:{body['threat']}"] if isinstance(body.get("threat"), str) else []
     tags += _tags(body.get("tags"))
-    tags += [f"malware:{s}" for s in dedupe(p.get("signature") for p in payloads)]
+    tags += [f"malware:{s}" for s in texts(p.get("signature") for p in payloads)]
     host = body.get("host")
     related = [pivot("hosted-on", host_type(host), host)] if isinstance(host, str) else []
     related += [pivot("delivers", _T.SHA256, p.get("response_sha256")) for p in payloads]
@@ -119,9 +127,9 @@ def _map_url(indicator: Indicator, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "verdict": verdict,
         "score": score,
-        "tags": dedupe(tags),
+        "tags": texts(tags),
         "attributes": attributes,
-        "related": pivots(related),
+        "related": unique(related, MAX_RELATED),
     }
 
 
@@ -140,7 +148,7 @@ def _map_host(indicator: Indicator, body: dict[str, Any]) -> dict[str, Any]:
         verdict, score = Verdict.SUSPICIOUS, 60
     else:
         verdict, score = Verdict.SUSPICIOUS, 40
-    tags = [f"threat:{t}" for t in dedupe(u.get("threat") for u in urls)]
+    tags = [f"threat:{t}" for t in texts(u.get("threat") for u in urls)]
     for u in urls:
         tags += _tags(u.get("tags"))
     attributes = pick(body, _HOST_KEYS)
@@ -148,9 +156,9 @@ def _map_host(indicator: Indicator, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "verdict": verdict,
         "score": score,
-        "tags": dedupe(tags),
+        "tags": texts(tags),
         "attributes": attributes,
-        "related": pivots(pivot("hosts", _T.URL, u.get("url")) for u in urls),
+        "related": pivots("hosts", _T.URL, (u.get("url") for u in urls)),
     }
 
 
@@ -172,7 +180,7 @@ def _map_payload(indicator: Indicator, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "verdict": Verdict.MALICIOUS,
         "score": 90,
-        "tags": dedupe(tags),
+        "tags": texts(tags),
         "attributes": attributes,
-        "related": pivots(related),
+        "related": unique(related, MAX_RELATED),
     }

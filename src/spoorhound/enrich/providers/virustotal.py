@@ -56,7 +56,9 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.providers._reputation import (
+from spoorhound.enrich.providers._common import (
+    MAX_RELATED,
+    MAX_TAGS,
     body_error,
     expect_mapping,
     pivot,
@@ -162,7 +164,7 @@ class VirusTotal(HttpProvider):
             score=score,
             tags=_tags(attrs),
             attributes=_attributes(indicator.type, attrs, stats),
-            related=tuple(_related(indicator, attrs)),
+            related=_related(indicator, attrs),
             raw=body,
         )
 
@@ -182,7 +184,7 @@ def _tags(attrs: Mapping[str, Any]) -> tuple[str, ...]:
             entries = ptc.get(key)
             if isinstance(entries, list):
                 out.extend(tag(e.get("value"), ns) for e in entries if isinstance(e, Mapping))
-    return unique(out)
+    return unique(out, MAX_TAGS)
 
 
 _ATTRS_BY_TYPE = {
@@ -208,7 +210,7 @@ def _attributes(
     return out
 
 
-def _related(indicator: Indicator, attrs: Mapping[str, Any]) -> list[Related]:
+def _related(indicator: Indicator, attrs: Mapping[str, Any]) -> tuple[Related, ...]:
     t = indicator.type
     found: list[Related | None] = []
     if t in (_T.IPV4, _T.IPV6):
@@ -231,8 +233,6 @@ def _related(indicator: Indicator, attrs: Mapping[str, Any]) -> list[Related]:
         found.extend(
             pivot("same-file", h, attrs.get(h.value)) for h in (_T.MD5, _T.SHA1, _T.SHA256)
         )
-    out: list[Related] = []
-    for r in found:
-        if r is not None and r not in out and r.value != indicator.value:
-            out.append(r)
-    return out[:100]
+    # A file report lists the looked-up hash among its own: not a pivot.
+    others = (r for r in found if r is not None and r.value != indicator.value)
+    return unique(others, MAX_RELATED)
