@@ -18,8 +18,11 @@ soft hyphens into URLs. Prose hyphenation (``well-`` / ``known``) is left alone.
 
 from __future__ import annotations
 
+import heapq
 import re
+from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 __all__ = ["OffsetMap", "refang_with_map"]
@@ -62,10 +65,11 @@ class OffsetMap:
     ``ostart[i]`` into ``rlen[i]`` characters starting at ``rstart[i]``.
     """
 
-    rstart: list[int] = field(default_factory=list)
-    ostart: list[int] = field(default_factory=list)
-    rlen: list[int] = field(default_factory=list)
-    olen: list[int] = field(default_factory=list)
+    # arrays, not lists: millions of markers (adversarial input) stay compact
+    rstart: array[int] = field(default_factory=lambda: array("q"))
+    ostart: array[int] = field(default_factory=lambda: array("q"))
+    rlen: array[int] = field(default_factory=lambda: array("q"))
+    olen: array[int] = field(default_factory=lambda: array("q"))
 
     def start(self, pos: int) -> int:
         """Original offset of the character at refanged offset ``pos``."""
@@ -119,15 +123,17 @@ class OffsetMap:
         return i < len(self.rstart) and self.rstart[i] < end
 
 
+def _matches(kind: str, pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, int, str, str]]:
+    for m in pattern.finditer(text):
+        yield m.start(), m.end(), kind, m.group()
+
+
 def refang_with_map(text: str) -> tuple[str, OffsetMap | None]:
     """Return ``text`` with defang markers replaced, and the offset map (None if unchanged)."""
-    found = sorted(
-        (m.start(), m.end(), kind, m.group())
-        for kind, pattern in _MARKERS
-        for m in pattern.finditer(text)
-    )
-    if not found:
+    if not any(pattern.search(text) for _, pattern in _MARKERS):
         return text, None
+    # merge the per-pattern match streams lazily (they are each in text order)
+    found = heapq.merge(*(_matches(kind, pattern, text) for kind, pattern in _MARKERS))
     parts: list[str] = []
     omap = OffsetMap()
     pos = 0
