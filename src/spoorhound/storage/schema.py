@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 __all__ = [
+    "api_key",
     "audit",
     "enclave",
+    "enclave_member",
     "enrichment",
     "enrichment_batch",
     "enrichment_change",
@@ -39,6 +41,7 @@ __all__ = [
     "sighting",
     "source",
     "tag",
+    "user",
     "watchlist",
 ]
 
@@ -351,4 +354,60 @@ audit = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("target", sa.Text, nullable=True),
     sa.Column("details", JSONDoc, nullable=True),
+)
+
+# --- Access control: users, enclave membership, API keys (issue 5, item 1) ---------
+#
+# The table is ``app_user``, not ``user``: USER is a reserved word in PostgreSQL and
+# raw statements (maintenance, the test suite's TRUNCATE) would have to quote it.
+
+#: A person or integration: ``role`` caps what memberships may grant
+#: (``admin`` | ``analyst`` | ``read-only``).
+user = sa.Table(
+    "app_user",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", Epoch, nullable=False),
+)
+
+#: A user's permission in one enclave (``read`` | ``write`` | ``admin``).
+enclave_member = sa.Table(
+    "enclave_member",
+    metadata,
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("permission", sa.String(8), nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.PrimaryKeyConstraint("enclave_id", "user_id"),
+    # Every authenticated request loads the caller's memberships by user.
+    sa.Index("ix_enclave_member_user_id", "user_id"),
+)
+
+#: An API key: only the SHA-256 of its secret is stored; ``prefix`` (public, unique)
+#: finds the row. ``enclaves`` is NULL (all of the user's) or a JSON list of enclave
+#: ids the key is restricted to.
+api_key = sa.Table(
+    "api_key",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("scope", sa.String(8), nullable=False),
+    sa.Column("enclaves", JSONDoc, nullable=True),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.Column("last_used_at", Epoch, nullable=True),
+    sa.Column("expires_at", Epoch, nullable=True),
+    sa.Column("revoked_at", Epoch, nullable=True),
+    sa.Index("ix_api_key_user_id", "user_id"),
 )
