@@ -101,9 +101,9 @@ class DomainProvider(OfflineProvider):
             if not host or is_ip:
                 out.append(
                     EnrichmentResult(
-                        self.name,
-                        ind,
-                        Status.NOT_FOUND,
+                        provider=self.name,
+                        indicator=ind,
+                        status=Status.NOT_FOUND,
                         attributes={"reason": "no domain name (IP literal or no host)"},
                         fetched_at=now,
                     )
@@ -119,14 +119,14 @@ class DomainProvider(OfflineProvider):
                 tags = (*tags, "domain:platform")
             out.append(
                 EnrichmentResult(
-                    self.name,
-                    ind,
-                    Status.OK,
-                    Verdict.UNKNOWN,
-                    None,
-                    tags,
-                    attrs,
-                    related,
+                    provider=self.name,
+                    indicator=ind,
+                    status=Status.OK,
+                    verdict=Verdict.UNKNOWN,
+                    score=None,
+                    tags=tags,
+                    attributes=attrs,
+                    related=related,
                     fetched_at=now,
                 )
             )

@@ -93,18 +93,22 @@ class GeoIpProvider(OfflineProvider):
             block = ipaddress.ip_network(r.cidr, strict=False) if r.cidr else None
             attrs["partial"] = block is None or not net.subnet_of(block)  # type: ignore[arg-type]
         return EnrichmentResult(
-            self.name,
-            ind,
-            Status.OK,
-            Verdict.UNKNOWN,
-            None,
-            (f"country:{code}",),
-            attrs,
-            related,
+            provider=self.name,
+            indicator=ind,
+            status=Status.OK,
+            verdict=Verdict.UNKNOWN,
+            score=None,
+            tags=(f"country:{code}",),
+            attributes=attrs,
+            related=related,
             fetched_at=now,
         )
 
     def _missing(self, ind: Indicator, now: int, why: str) -> EnrichmentResult:
         return EnrichmentResult(
-            self.name, ind, Status.NOT_FOUND, attributes={"reason": why}, fetched_at=now
+            provider=self.name,
+            indicator=ind,
+            status=Status.NOT_FOUND,
+            attributes={"reason": why},
+            fetched_at=now,
         )

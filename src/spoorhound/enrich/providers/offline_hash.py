@@ -81,7 +81,14 @@ class HashProvider(OfflineProvider):
                     tags = (*tags, "hash:known-benign")
             out.append(
                 EnrichmentResult(
-                    self.name, ind, Status.OK, Verdict.UNKNOWN, None, tags, attrs, fetched_at=now
+                    provider=self.name,
+                    indicator=ind,
+                    status=Status.OK,
+                    verdict=Verdict.UNKNOWN,
+                    score=None,
+                    tags=tags,
+                    attributes=attrs,
+                    fetched_at=now,
                 )
             )
         return out

@@ -212,7 +212,11 @@ class IpClassProvider(OfflineProvider):
             if attrs is None:
                 out.append(
                     EnrichmentResult(
-                        self.name, ind, Status.NOT_FOUND, error="not an IP value", fetched_at=now
+                        provider=self.name,
+                        indicator=ind,
+                        status=Status.NOT_FOUND,
+                        error="not an IP value",
+                        fetched_at=now,
                     )
                 )
                 continue
@@ -220,13 +224,13 @@ class IpClassProvider(OfflineProvider):
             tags = (f"ip:{cls}", "ip:bogon") if attrs["is_bogon"] else (f"ip:{cls}",)
             out.append(
                 EnrichmentResult(
-                    self.name,
-                    ind,
-                    Status.OK,
-                    Verdict.UNKNOWN,
-                    None,
-                    tags,
-                    attrs,
+                    provider=self.name,
+                    indicator=ind,
+                    status=Status.OK,
+                    verdict=Verdict.UNKNOWN,
+                    score=None,
+                    tags=tags,
+                    attributes=attrs,
                     fetched_at=now,
                 )
             )

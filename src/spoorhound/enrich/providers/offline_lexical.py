@@ -125,9 +125,9 @@ class LexicalProvider(OfflineProvider):
             if not host or is_ip:
                 out.append(
                     EnrichmentResult(
-                        self.name,
-                        ind,
-                        Status.NOT_FOUND,
+                        provider=self.name,
+                        indicator=ind,
+                        status=Status.NOT_FOUND,
                         attributes={"reason": "no domain name (IP literal or no host)"},
                         fetched_at=now,
                     )
@@ -150,7 +150,14 @@ class LexicalProvider(OfflineProvider):
                     tags = (f"lookalike:{look.target}", f"lookalike:{look.kind}")
             out.append(
                 EnrichmentResult(
-                    self.name, ind, Status.OK, verdict, score, tags, attrs, fetched_at=now
+                    provider=self.name,
+                    indicator=ind,
+                    status=Status.OK,
+                    verdict=verdict,
+                    score=score,
+                    tags=tags,
+                    attributes=attrs,
+                    fetched_at=now,
                 )
             )
         return out

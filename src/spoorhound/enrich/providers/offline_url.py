@@ -136,7 +136,11 @@ class UrlProvider(OfflineProvider):
             if attrs is None:
                 out.append(
                     EnrichmentResult(
-                        self.name, ind, Status.NOT_FOUND, error="unparsable URL", fetched_at=now
+                        provider=self.name,
+                        indicator=ind,
+                        status=Status.NOT_FOUND,
+                        error="unparsable URL",
+                        fetched_at=now,
                     )
                 )
                 continue
@@ -155,14 +159,14 @@ class UrlProvider(OfflineProvider):
                 tags.append("url:executable")
             out.append(
                 EnrichmentResult(
-                    self.name,
-                    ind,
-                    Status.OK,
-                    Verdict.UNKNOWN,
-                    None,
-                    tuple(tags),
-                    attrs,
-                    related,
+                    provider=self.name,
+                    indicator=ind,
+                    status=Status.OK,
+                    verdict=Verdict.UNKNOWN,
+                    score=None,
+                    tags=tuple(tags),
+                    attributes=attrs,
+                    related=related,
                     fetched_at=now,
                 )
             )

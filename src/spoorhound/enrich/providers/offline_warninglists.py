@@ -194,7 +194,11 @@ class WarninglistsProvider(OfflineProvider):
                 continue
             names = matches(t.value, ind.value)
             if not names:
-                out.append(EnrichmentResult(self.name, ind, Status.NOT_FOUND, fetched_at=now))
+                out.append(
+                    EnrichmentResult(
+                        provider=self.name, indicator=ind, status=Status.NOT_FOUND, fetched_at=now
+                    )
+                )
                 continue
             verdict, score = _verdict(ind, names)
             attrs: dict[str, Any] = {"warninglists": names}
@@ -210,13 +214,13 @@ class WarninglistsProvider(OfflineProvider):
                 tags.append("safelisted")
             out.append(
                 EnrichmentResult(
-                    self.name,
-                    ind,
-                    Status.OK,
-                    verdict,
-                    score,
-                    tuple(tags),
-                    attrs,
+                    provider=self.name,
+                    indicator=ind,
+                    status=Status.OK,
+                    verdict=verdict,
+                    score=score,
+                    tags=tuple(tags),
+                    attributes=attrs,
                     fetched_at=now,
                 )
             )
