@@ -1,25 +1,21 @@
-"""The harness of the reputation-provider tests: one case per provider, its emulator.
+"""The cases of the reputation-provider tests: one per provider, with its emulator.
 
 :data:`CASES` lists each provider with its emulator app, key, URL prefix and the
-indicators and statuses the shared contract tests expect; :class:`Running` is a
-started emulator that builds providers pointed at it; :func:`lookup` and friends
-run a provider over a fresh ``httpx.AsyncClient``.
+indicators and statuses the shared contract tests expect; :func:`start` gets a
+case's emulator from the shared :class:`~tests.enrich.harness.Emulators`, reset, as a
+:class:`Running` that builds providers pointed at it (client helpers: ``harness``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from spoorhound.core.indicators import Indicator, IndicatorType
-from spoorhound.enrich.provider import EnrichmentResult, HttpProvider, ProviderError, Status
+from spoorhound.enrich.provider import HttpProvider, Status
 from spoorhound.enrich.providers.abuseipdb import AbuseIPDB
 from spoorhound.enrich.providers.greynoise import GreyNoiseCommunity, GreyNoiseEnterprise
 from spoorhound.enrich.providers.otx import OTX
@@ -31,9 +27,9 @@ from tests.emulators import otx as otx_emu
 from tests.emulators import shodan as shodan_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
+from tests.enrich.harness import Emulators, configured
 
 T = IndicatorType
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -141,45 +137,20 @@ class Running:
 
     def provider(self, key: str | None = "", **overrides: Any) -> HttpProvider:
         """The provider pointed at this emulator; ``key=""`` means the right key."""
-        cls = self.case.provider
-        settings: dict[str, Any] = {
-            "enabled": True,
-            "base_url": self.srv.base_url + self.case.prefix,
-            "timeout": 5.0,
-            **self.case.config,
-            **overrides,
-        }
-        if key is not None:
-            settings["api_key"] = SecretStr(key or self.case.api_key)
-        return cls(cls.config_model(**settings))
+        return configured(
+            self.case.provider,
+            self.srv.base_url + self.case.prefix,
+            None if key is None else key or self.case.api_key,
+            **{"timeout": 5.0, **self.case.config, **overrides},
+        )
 
 
-def start(case: Case) -> Running:
-    """Start ``case``'s emulator (stop it with ``running.srv.__exit__``)."""
-    app = case.app(case.api_key)
-    return Running(case, app, EmulatorServer(app).__enter__())
-
-
-def _with_client(call: Callable[[httpx.AsyncClient], Awaitable[R]]) -> R:
-    async def go() -> R:
-        async with httpx.AsyncClient() as client:
-            return await call(client)
-
-    return asyncio.run(go())
-
-
-def lookup(provider: HttpProvider, indicator: Indicator) -> EnrichmentResult:
-    """``provider.enrich`` over a fresh httpx client."""
-    return _with_client(lambda client: provider.enrich(client, indicator))
-
-
-def lookup_batch(provider: HttpProvider, indicators: list[Indicator]) -> list[EnrichmentResult]:
-    """``provider.enrich_batch`` over a fresh httpx client."""
-    return _with_client(lambda client: provider.enrich_batch(client, indicators))
-
-
-def failure(provider: HttpProvider, indicator: Indicator) -> ProviderError:
-    """The ProviderError a lookup raises (and nothing else)."""
-    with pytest.raises(ProviderError) as info:
-        lookup(provider, indicator)
-    return info.value
+def start(emulators: Emulators, case: Case) -> Running:
+    """``case``'s emulator, started on first use; faults, limits and quota reset."""
+    srv = emulators.get(case.name, lambda: case.app(case.api_key))
+    srv.hang_seconds = 2.0
+    srv.huge_bytes = 64 << 10
+    srv.retry_after = 7
+    app = emulators.apps[case.name]
+    app.state.quota.reset()
+    return Running(case, app, srv)

@@ -7,95 +7,27 @@ The DNS provider (not HTTP) is tested in ``test_feeds_dns.py``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from spoorhound.core.indicators import Indicator, IndicatorType, parse
-from spoorhound.enrich.provider import (
-    EnrichmentResult,
-    HttpProvider,
-    ProviderError,
-    Related,
-    Status,
-    Verdict,
-)
+from spoorhound.enrich.provider import HttpProvider, ProviderError, Status, Verdict
 from spoorhound.enrich.providers.malwarebazaar import MalwareBazaarConfig, MalwareBazaarProvider
 from spoorhound.enrich.providers.misp import MispConfig, MispProvider
 from spoorhound.enrich.providers.pulsedive import PulsediveConfig, PulsediveProvider
-from spoorhound.enrich.providers.rdap import RdapConfig, RdapProvider
-from spoorhound.enrich.providers.threatfox import ThreatFoxConfig, ThreatFoxProvider
-from spoorhound.enrich.providers.urlhaus import UrlhausConfig, UrlhausProvider
+from spoorhound.enrich.providers.rdap import RdapProvider
+from spoorhound.enrich.providers.threatfox import ThreatFoxProvider
+from spoorhound.enrich.providers.urlhaus import UrlhausProvider
 from tests.emulators import abusech, misp, pulsedive, rdap
 from tests.emulators.server import EmulatorServer
+from tests.enrich.harness import Emulators, configured, fails, rel, run, run_batch
 
 T = IndicatorType
-
-
-def run(provider: HttpProvider, indicator: Indicator) -> EnrichmentResult:
-    """One lookup through a fresh client, as the runner does it."""
-
-    async def go() -> EnrichmentResult:
-        async with httpx.AsyncClient() as client:
-            return await provider.enrich(client, indicator)
-
-    return asyncio.run(go())
-
-
-def run_batch(provider: HttpProvider, indicators: list[Indicator]) -> list[EnrichmentResult]:
-    """One ``enrich_batch`` call through a fresh client."""
-
-    async def go() -> list[EnrichmentResult]:
-        async with httpx.AsyncClient() as client:
-            return await provider.enrich_batch(client, indicators)
-
-    return asyncio.run(go())
-
-
-def fails(provider: HttpProvider, indicator: Indicator) -> ProviderError:
-    """The ProviderError a lookup raises (and nothing else)."""
-    with pytest.raises(ProviderError) as info:
-        run(provider, indicator)
-    return info.value
-
-
-def rel(relation: str, type: IndicatorType, value: str) -> Related:
-    return Related(relation, type, value)
-
-
-# --- servers ------------------------------------------------------------------------------
-
-
-@dataclass
-class Servers:
-    apps: dict[str, FastAPI] = field(default_factory=dict)
-    running: dict[str, EmulatorServer] = field(default_factory=dict)
-
-    def get(self, name: str, factory: Callable[[], FastAPI]) -> EmulatorServer:
-        if name not in self.running:
-            app = factory()
-            srv = EmulatorServer(app).__enter__()
-            srv.hang_seconds = 1.0
-            self.apps[name], self.running[name] = app, srv
-        srv = self.running[name]
-        srv.fault = None
-        srv.requests.clear()
-        return srv
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    s = Servers()
-    yield s
-    for srv in s.running.values():
-        srv.fault = None
-        srv.__exit__(None, None, None)
 
 
 # --- the table every HTTP provider goes through --------------------------------------------
@@ -105,48 +37,18 @@ def servers() -> Iterator[Servers]:
 class Case:
     name: str
     app: Callable[[], FastAPI]
-    make: Callable[..., HttpProvider]  # (base_url, api_key, **config) -> provider
+    provider: type[HttpProvider]
     key: str  # "" for a provider without keys
     known: Indicator
     unknown: Indicator
     prefix: str = ""
 
 
-def _urlhaus(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
-    return UrlhausProvider(UrlhausConfig(base_url=base_url, api_key=api_key, enabled=True, **kw))
-
-
-def _threatfox(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
-    return ThreatFoxProvider(
-        ThreatFoxConfig(base_url=base_url, api_key=api_key, enabled=True, **kw)
-    )
-
-
-def _bazaar(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
-    return MalwareBazaarProvider(
-        MalwareBazaarConfig(base_url=base_url, api_key=api_key, enabled=True, **kw)
-    )
-
-
-def _pulsedive(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
-    return PulsediveProvider(
-        PulsediveConfig(base_url=base_url, api_key=api_key, enabled=True, **kw)
-    )
-
-
-def _misp(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
-    return MispProvider(MispConfig(base_url=base_url, api_key=api_key, enabled=True, **kw))
-
-
-def _rdap(base_url: str, api_key: str | None, **kw: Any) -> HttpProvider:
-    return RdapProvider(RdapConfig(base_url=base_url, enabled=True, **kw))
-
-
 CASES = [
     Case(
         "urlhaus",
         abusech.abusech_app,
-        _urlhaus,
+        UrlhausProvider,
         abusech.AUTH_KEY,
         parse("http://malware.example.com/bins/mozi.m"),
         parse("http://clean.example.org/"),
@@ -155,7 +57,7 @@ CASES = [
     Case(
         "threatfox",
         abusech.abusech_app,
-        _threatfox,
+        ThreatFoxProvider,
         abusech.AUTH_KEY,
         parse("evil-c2.example.net"),
         parse("clean.example.org"),
@@ -164,7 +66,7 @@ CASES = [
     Case(
         "malwarebazaar",
         abusech.abusech_app,
-        _bazaar,
+        MalwareBazaarProvider,
         abusech.AUTH_KEY,
         Indicator(T.SHA256, abusech.QAKBOT_SHA256),
         Indicator(T.SHA256, "e" * 64),
@@ -173,7 +75,7 @@ CASES = [
     Case(
         "pulsedive",
         pulsedive.pulsedive_app,
-        _pulsedive,
+        PulsediveProvider,
         pulsedive.API_KEY,
         parse("bad.example.com"),
         parse("clean.example.org"),
@@ -181,7 +83,7 @@ CASES = [
     Case(
         "misp",
         misp.misp_app,
-        _misp,
+        MispProvider,
         misp.API_KEY,
         parse("phish.example.com"),
         parse("clean.example.org"),
@@ -189,7 +91,7 @@ CASES = [
     Case(
         "rdap",
         rdap.rdap_app,
-        _rdap,
+        RdapProvider,
         "",
         parse("oldsite.com"),
         parse("unregistered-name.com"),
@@ -199,10 +101,11 @@ BY_NAME = {c.name: c for c in CASES}
 
 
 def provider_for(
-    servers: Servers, case: Case, key: str | None = None, **kw: Any
+    emulators: Emulators, case: Case, key: str | None = None, **kw: Any
 ) -> tuple[HttpProvider, EmulatorServer]:
-    srv = servers.get(case.app.__name__, case.app)
-    return case.make(srv.base_url + case.prefix, key or case.key, **kw), srv
+    srv = emulators.get(case.app.__name__, case.app)
+    srv.hang_seconds = 1.0
+    return configured(case.provider, srv.base_url + case.prefix, key or case.key, **kw), srv
 
 
 @pytest.fixture(params=CASES, ids=lambda c: c.name)
@@ -210,34 +113,34 @@ def case(request: pytest.FixtureRequest) -> Case:
     return request.param  # type: ignore[no-any-return]
 
 
-def test_known_indicator_is_ok(servers: Servers, case: Case) -> None:
-    p, _ = provider_for(servers, case)
+def test_known_indicator_is_ok(emulators: Emulators, case: Case) -> None:
+    p, _ = provider_for(emulators, case)
     r = run(p, case.known)
     assert r.status is Status.OK and r.provider == case.name
     assert r.raw is not None
 
 
-def test_unknown_indicator_is_not_found(servers: Servers, case: Case) -> None:
-    p, _ = provider_for(servers, case)
+def test_unknown_indicator_is_not_found(emulators: Emulators, case: Case) -> None:
+    p, _ = provider_for(emulators, case)
     r = run(p, case.unknown)
     assert r.status is Status.NOT_FOUND and r.ok
 
 
 def test_wrong_key_is_auth_failed(
-    servers: Servers, case: Case, caplog: pytest.LogCaptureFixture
+    emulators: Emulators, case: Case, caplog: pytest.LogCaptureFixture
 ) -> None:
     if not case.key:
         pytest.skip("no key")
     caplog.set_level(logging.DEBUG)
-    p, _ = provider_for(servers, case, key="wrong-key-do-not-leak")
+    p, _ = provider_for(emulators, case, key="wrong-key-do-not-leak")
     e = fails(p, case.known)
     assert e.status is Status.AUTH_FAILED
     assert "key" in e.reason.lower() and e.reason.count("\n") == 0
     assert "wrong-key-do-not-leak" not in e.reason + caplog.text
 
 
-def test_429_is_rate_limited_with_retry_after(servers: Servers, case: Case) -> None:
-    p, srv = provider_for(servers, case)
+def test_429_is_rate_limited_with_retry_after(emulators: Emulators, case: Case) -> None:
+    p, srv = provider_for(emulators, case)
     srv.retry_after = 7
     srv.fault = "429"
     e = fails(p, case.known)
@@ -256,8 +159,8 @@ def test_429_is_rate_limited_with_retry_after(servers: Servers, case: Case) -> N
         ("reset", ""),
     ],
 )
-def test_faults_are_errors(servers: Servers, case: Case, fault: str, reason: str) -> None:
-    p, srv = provider_for(servers, case, timeout=0.5, max_response_bytes=64 << 10)
+def test_faults_are_errors(emulators: Emulators, case: Case, fault: str, reason: str) -> None:
+    p, srv = provider_for(emulators, case, timeout=0.5, max_response_bytes=64 << 10)
     srv.huge_bytes = 1 << 20
     srv.fault = fault
     e = fails(p, case.known)
@@ -265,19 +168,21 @@ def test_faults_are_errors(servers: Servers, case: Case, fault: str, reason: str
     assert e.reason.startswith(case.name + ":") and reason in e.reason
 
 
-def test_tlp_ceiling(servers: Servers, case: Case) -> None:
-    p, _ = provider_for(servers, case)
+def test_tlp_ceiling(emulators: Emulators, case: Case) -> None:
+    p, _ = provider_for(emulators, case)
     assert p.accepts(case.known, None) and p.accepts(case.known, p.max_tlp)
     assert not p.accepts(case.known, "red")
     if p.max_tlp == "green":
         assert not p.accepts(case.known, "amber")
 
 
-def test_key_never_leaks(servers: Servers, case: Case, caplog: pytest.LogCaptureFixture) -> None:
+def test_key_never_leaks(
+    emulators: Emulators, case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
     if not case.key:
         pytest.skip("no key")
     caplog.set_level(logging.DEBUG)
-    p, srv = provider_for(servers, case)
+    p, srv = provider_for(emulators, case)
     texts = [repr(p.config), str(p.config), repr(p), str(p.config.model_dump())]
     texts.append(repr(run(p, case.known)))
     for fault in ("html", "500", "401", "429"):
@@ -288,8 +193,8 @@ def test_key_never_leaks(servers: Servers, case: Case, caplog: pytest.LogCapture
     assert case.key not in caplog.text
 
 
-def test_missing_key_is_one_clear_message(servers: Servers, case: Case) -> None:
-    p, srv = provider_for(servers, case)
+def test_missing_key_is_one_clear_message(emulators: Emulators, case: Case) -> None:
+    p, srv = provider_for(emulators, case)
     if not p.needs_key:
         pytest.skip("no key needed")
     p.config = p.config.model_copy(update={"api_key": None})
@@ -301,8 +206,8 @@ def test_missing_key_is_one_clear_message(servers: Servers, case: Case) -> None:
 # --- URLhaus -------------------------------------------------------------------------------
 
 
-def test_urlhaus_url_online_is_malicious(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["urlhaus"])
+def test_urlhaus_url_online_is_malicious(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["urlhaus"])
     r = run(p, parse("http://malware.example.com/bins/mozi.m"))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 95)
     assert set(r.tags) == {"threat:malware_download", "urlhaus:elf", "urlhaus:mozi", "malware:Mozi"}
@@ -312,15 +217,15 @@ def test_urlhaus_url_online_is_malicious(servers: Servers) -> None:
     assert srv.requests[-1][:2] == ("POST", "/urlhaus/v1/url/")
 
 
-def test_urlhaus_url_offline_is_suspicious(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["urlhaus"])
+def test_urlhaus_url_offline_is_suspicious(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["urlhaus"])
     r = run(p, parse("http://198.51.100.23/x.exe"))
     assert (r.verdict, r.score) == (Verdict.SUSPICIOUS, 50)
     assert r.related == (rel("hosted-on", T.IPV4, "198.51.100.23"),)
 
 
-def test_urlhaus_hosts(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["urlhaus"])
+def test_urlhaus_hosts(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["urlhaus"])
     r = run(p, parse("malware.example.com"))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
     assert r.related == (rel("hosts", T.URL, "http://malware.example.com/bins/mozi.m"),)
@@ -331,8 +236,8 @@ def test_urlhaus_hosts(servers: Servers) -> None:
     assert run(p, parse("203.0.113.9")).status is Status.NOT_FOUND
 
 
-def test_urlhaus_payload(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["urlhaus"])
+def test_urlhaus_payload(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["urlhaus"])
     r = run(p, Indicator(T.MD5, abusech.MOZI_MD5))
     assert (r.verdict, r.score, r.tags) == (Verdict.MALICIOUS, 90, ("malware:Mozi",))
     assert r.attributes["file_type"] == "elf" and r.attributes["virustotal"] == "41 / 64"
@@ -342,13 +247,13 @@ def test_urlhaus_payload(servers: Servers) -> None:
     assert run(p, Indicator(T.SHA256, "f" * 64)).status is Status.NOT_FOUND
 
 
-def test_abusech_auth_failure_in_a_200_body(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["urlhaus"], key="wrong")
-    servers.apps["abusech_app"].state.auth_failure_status = 200
+def test_abusech_auth_failure_in_a_200_body(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["urlhaus"], key="wrong")
+    emulators.apps["abusech_app"].state.auth_failure_status = 200
     try:
         e = fails(p, parse("malware.example.com"))
     finally:
-        servers.apps["abusech_app"].state.auth_failure_status = 401
+        emulators.apps["abusech_app"].state.auth_failure_status = 401
     assert e.status is Status.AUTH_FAILED and "unknown_auth_key" in e.reason
 
 
@@ -366,8 +271,8 @@ def test_abusech_other_query_status_is_error() -> None:
 # --- ThreatFox -----------------------------------------------------------------------------
 
 
-def test_threatfox_domain(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["threatfox"])
+def test_threatfox_domain(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["threatfox"])
     r = run(p, parse("evil-c2.example.net"))
     # The substring hit "not-evil-c2.example.net" (confidence 100) is filtered out.
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 75)
@@ -384,16 +289,16 @@ def test_threatfox_domain(servers: Servers) -> None:
     assert srv.requests[-1][:2] == ("POST", "/threatfox/api/v1/")
 
 
-def test_threatfox_ip_matches_ip_port(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["threatfox"])
+def test_threatfox_ip_matches_ip_port(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["threatfox"])
     r = run(p, parse("203.0.113.50"))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 100)
     assert r.attributes["ports"] == ["443"] and "malware:QakBot" in r.tags
     assert run(p, parse("203.0.113.5")).status is Status.NOT_FOUND  # prefix, not the IP
 
 
-def test_threatfox_hash_pivots_to_infrastructure(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["threatfox"])
+def test_threatfox_hash_pivots_to_infrastructure(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["threatfox"])
     r = run(p, Indicator(T.MD5, abusech.QAKBOT_MD5))
     assert r.status is Status.OK and r.score == 100
     assert set(r.related) == {
@@ -412,8 +317,8 @@ def test_threatfox_low_confidence_is_suspicious() -> None:
 # --- MalwareBazaar -------------------------------------------------------------------------
 
 
-def test_malwarebazaar_sample(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["malwarebazaar"])
+def test_malwarebazaar_sample(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["malwarebazaar"])
     r = run(p, Indicator(T.SHA1, abusech.QAKBOT_SHA1))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
     assert set(r.tags) == {"malware:QakBot", "bazaar:dll", "bazaar:qakbot", "bazaar:tr"}
@@ -445,8 +350,8 @@ def test_malwarebazaar_rejects_other_types_and_tlp() -> None:
 # --- Pulsedive -----------------------------------------------------------------------------
 
 
-def test_pulsedive_high_risk_domain(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["pulsedive"])
+def test_pulsedive_high_risk_domain(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["pulsedive"])
     r = run(p, parse("bad.example.com"))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 80)
     assert set(r.tags) == {"malware:Zeus", "threat:Phishing Kit X", "feed:Zeus Bad Domains"}
@@ -463,21 +368,21 @@ def test_pulsedive_high_risk_domain(servers: Servers) -> None:
     assert (method, path) == ("GET", "/api/info.php") and "indicator=bad.example.com" in query
 
 
-def test_pulsedive_risk_none_is_benign_and_key_is_optional(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["pulsedive"])
+def test_pulsedive_risk_none_is_benign_and_key_is_optional(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["pulsedive"])
     p.config = p.config.model_copy(update={"api_key": None})
     r = run(p, parse("198.51.100.77"))
     assert (r.status, r.verdict, r.score) == (Status.OK, Verdict.BENIGN, 0)
     assert "key=" not in srv.requests[-1][2]
 
 
-def test_pulsedive_not_found_in_a_200_body(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["pulsedive"])
-    servers.apps["pulsedive_app"].state.not_found_status = 200
+def test_pulsedive_not_found_in_a_200_body(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["pulsedive"])
+    emulators.apps["pulsedive_app"].state.not_found_status = 200
     try:
         r = run(p, parse("clean.example.org"))
     finally:
-        servers.apps["pulsedive_app"].state.not_found_status = 404
+        emulators.apps["pulsedive_app"].state.not_found_status = 404
     assert r.status is Status.NOT_FOUND
 
 
@@ -507,8 +412,8 @@ def test_pulsedive_risk_levels() -> None:
 # --- MISP ----------------------------------------------------------------------------------
 
 
-def test_misp_batch_is_one_documented_request(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["misp"])
+def test_misp_batch_is_one_documented_request(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["misp"])
     inds = [
         parse("phish.example.com"),
         parse("192.0.2.66"),
@@ -520,7 +425,7 @@ def test_misp_batch_is_one_documented_request(servers: Servers) -> None:
     results = run_batch(p, inds)
     assert [r.indicator for r in results] == inds
     assert srv.requests == [("POST", "/attributes/restSearch", "")]
-    body = servers.apps["misp_app"].state.bodies[-1]
+    body = emulators.apps["misp_app"].state.bodies[-1]
     assert body["returnFormat"] == "json" and body["includeEventTags"] is True
     assert body["value"] == [i.value for i in inds]
     assert {"domain", "ip-dst", "domain|ip", "url", "filename|sha256"} <= set(body["type"])
@@ -543,13 +448,13 @@ def test_misp_batch_is_one_documented_request(servers: Servers) -> None:
     assert clean.status is Status.NOT_FOUND
 
 
-def test_misp_malicious_tags_and_tlp_ceiling(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["misp"], malicious_tags=["type:OSINT"])
+def test_misp_malicious_tags_and_tlp_ceiling(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["misp"], malicious_tags=["type:OSINT"])
     r = run(p, parse("https://watch.example.net/login"))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
     ind = parse("phish.example.com")
     assert p.accepts(ind, "amber") and not p.accepts(ind, "amber+strict")
-    own, _ = provider_for(servers, BY_NAME["misp"], own_instance=True)
+    own, _ = provider_for(emulators, BY_NAME["misp"], own_instance=True)
     assert own.accepts(ind, "amber+strict") and not own.accepts(ind, "red")
 
 
@@ -565,8 +470,8 @@ def test_misp_empty_response_forms() -> None:
 # --- RDAP ----------------------------------------------------------------------------------
 
 
-def test_rdap_domain(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["rdap"])
+def test_rdap_domain(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["rdap"])
     r = run(p, parse("oldsite.com"))
     assert (r.verdict, r.score, r.tags) == (Verdict.UNKNOWN, None, ())
     a = r.attributes
@@ -583,14 +488,14 @@ def test_rdap_domain(servers: Servers) -> None:
     assert srv.requests[-1][:2] == ("GET", "/domain/oldsite.com")
 
 
-def test_rdap_new_domain_is_tagged(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["rdap"])
+def test_rdap_new_domain_is_tagged(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["rdap"])
     r = run(p, parse("freshsite.com"))
     assert r.attributes["age_days"] == 5 and r.tags == ("rdap:newly-registered",)
 
 
-def test_rdap_ip_network(servers: Servers) -> None:
-    p, srv = provider_for(servers, BY_NAME["rdap"])
+def test_rdap_ip_network(emulators: Emulators) -> None:
+    p, srv = provider_for(emulators, BY_NAME["rdap"])
     r = run(p, parse("192.0.2.44"))
     a = r.attributes
     assert (a["name"], a["country"], a["cidr"]) == ("TEST-NET-1", "US", ["192.0.2.0/24"])
@@ -600,8 +505,8 @@ def test_rdap_ip_network(servers: Servers) -> None:
     assert run(p, parse("198.51.100.1")).status is Status.NOT_FOUND
 
 
-def test_rdap_wrong_object_class_is_error(servers: Servers) -> None:
-    p, _ = provider_for(servers, BY_NAME["rdap"])
+def test_rdap_wrong_object_class_is_error(emulators: Emulators) -> None:
+    p, _ = provider_for(emulators, BY_NAME["rdap"])
     p.config = p.config.model_copy(update={"base_url": p.http.base_url + "/ip/192.0.2.1#"})
     e = fails(p, parse("oldsite.com"))
     assert e.status is Status.ERROR

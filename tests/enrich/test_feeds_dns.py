@@ -11,7 +11,7 @@ from spoorhound.core.indicators import Indicator, IndicatorType, parse
 from spoorhound.enrich.provider import Status, Verdict
 from spoorhound.enrich.providers.dns import DnsConfig, DnsProvider
 from tests.emulators.dnsserver import DnsServer
-from tests.enrich.test_feeds import fails, rel, run
+from tests.enrich.harness import fails, rel, run
 
 T = IndicatorType
 

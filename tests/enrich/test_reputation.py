@@ -4,17 +4,15 @@ Every provider gets the same contract tests (known and unknown indicators, wrong
 missing keys, its own quota response, every fault of the harness, the TLP ceiling,
 and the API key never showing in a repr, a failure reason or a log record), then
 tests of its own mapping rules. One emulator per provider is started for the module
-and reset before each test (cases and helpers: ``reputation_harness``).
+and reset before each test (cases: ``reputation_harness``; client helpers: ``harness``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from spoorhound.core.indicators import Indicator, IndicatorType
 from spoorhound.enrich.plugins import available_providers
@@ -30,58 +28,28 @@ from tests.emulators import otx as otx_emu
 from tests.emulators import shodan as shodan_emu
 from tests.emulators import virustotal as vt_emu
 from tests.emulators.server import EmulatorServer
-from tests.enrich.reputation_harness import (
-    BY_NAME,
-    CASES,
-    Case,
-    Running,
-    failure,
-    lookup,
-    lookup_batch,
-    start,
-)
+from tests.enrich.harness import Emulators, configured, fails, run, run_batch
+from tests.enrich.reputation_harness import BY_NAME, CASES, Running, start
 
 T = IndicatorType
 
 
-@pytest.fixture(scope="module")
-def started() -> Iterator[dict[str, Running]]:
-    """Emulators started on first use, stopped at the end of the module."""
-    running: dict[str, Running] = {}
-    yield running
-    for r in running.values():
-        r.srv.__exit__(None, None, None)
-
-
-def _running(started: dict[str, Running], case: Case) -> Running:
-    r = started.get(case.name)
-    if r is None:
-        r = started[case.name] = start(case)
-    r.srv.fault = None
-    r.srv.hang_seconds = 2.0
-    r.srv.huge_bytes = 64 << 10
-    r.srv.retry_after = 7
-    r.srv.requests.clear()
-    r.app.state.quota.reset()
-    return r
-
-
 @pytest.fixture(params=[c.name for c in CASES])
-def emu(request: pytest.FixtureRequest, started: dict[str, Running]) -> Running:
+def emu(request: pytest.FixtureRequest, emulators: Emulators) -> Running:
     """Each provider's emulator, fresh faults and quota."""
-    return _running(started, BY_NAME[request.param])
+    return start(emulators, BY_NAME[request.param])
 
 
-def emulator(started: dict[str, Running], name: str) -> Running:
+def emulator(emulators: Emulators, name: str) -> Running:
     """One named provider's emulator (for provider-specific tests)."""
-    return _running(started, BY_NAME[name])
+    return start(emulators, BY_NAME[name])
 
 
 # --- the contract, for every provider --------------------------------------------------
 
 
 def test_known_indicator_is_an_answer(emu: Running) -> None:
-    r = lookup(emu.provider(), emu.case.known)
+    r = run(emu.provider(), emu.case.known)
     assert r.status is Status.OK
     assert r.provider == emu.case.name
     assert r.indicator == emu.case.known
@@ -90,14 +58,14 @@ def test_known_indicator_is_an_answer(emu: Running) -> None:
 
 
 def test_unknown_indicator(emu: Running) -> None:
-    r = lookup(emu.provider(), emu.case.unknown)
+    r = run(emu.provider(), emu.case.unknown)
     assert r.status is emu.case.unknown_status
     assert r.ok
 
 
 def test_wrong_key_is_one_clear_auth_failure(emu: Running) -> None:
     provider = emu.provider("definitely-not-the-key")
-    errors = [failure(provider, i) for i in (emu.case.known, emu.case.unknown)]
+    errors = [fails(provider, i) for i in (emu.case.known, emu.case.unknown)]
     assert {e.status for e in errors} == {Status.AUTH_FAILED}
     assert len({e.reason for e in errors}) == 1
     assert "authentication failed" in errors[0].reason
@@ -107,7 +75,7 @@ def test_missing_key(emu: Running) -> None:
     provider = emu.provider(key=None)
     if not provider.needs_key:
         pytest.skip("works without a key")
-    e = failure(provider, emu.case.known)
+    e = fails(provider, emu.case.known)
     assert e.status is Status.AUTH_FAILED
     assert "no API key configured" in e.reason
     assert emu.srv.requests == []
@@ -115,15 +83,15 @@ def test_missing_key(emu: Running) -> None:
 
 def test_exhausted_quota(emu: Running) -> None:
     emu.app.state.quota.reset(1)
-    assert lookup(emu.provider(), emu.case.known).status is Status.OK
-    e = failure(emu.provider(), emu.case.known)
+    assert run(emu.provider(), emu.case.known).status is Status.OK
+    e = fails(emu.provider(), emu.case.known)
     assert e.status is emu.case.quota_status
     assert e.retry_after == pytest.approx(emu.case.quota_retry_after, abs=2)
 
 
 def test_429_fault_carries_retry_after(emu: Running) -> None:
     emu.srv.fault = "429"
-    e = failure(emu.provider(), emu.case.known)
+    e = fails(emu.provider(), emu.case.known)
     assert e.status in (Status.RATE_LIMITED, Status.QUOTA_EXCEEDED)
     assert e.status is emu.case.quota_status
     assert e.retry_after == 7
@@ -144,7 +112,7 @@ FAULTS = {
 def test_fault_is_a_clear_error(emu: Running, fault: str) -> None:
     emu.srv.fault = fault
     provider = emu.provider(timeout=0.5, max_response_bytes=16 << 10)
-    e = failure(provider, emu.case.known)
+    e = fails(provider, emu.case.known)
     assert e.status is Status.ERROR
     assert e.reason.startswith(f"{emu.case.name}: ")
     assert FAULTS[fault] in e.reason
@@ -152,7 +120,7 @@ def test_fault_is_a_clear_error(emu: Running, fault: str) -> None:
 
 def test_401_fault_is_auth_failure(emu: Running) -> None:
     emu.srv.fault = "401"
-    assert failure(emu.provider(), emu.case.known).status is Status.AUTH_FAILED
+    assert fails(emu.provider(), emu.case.known).status is Status.AUTH_FAILED
 
 
 def test_tlp_ceiling(emu: Running) -> None:
@@ -172,23 +140,21 @@ def test_api_key_never_leaks(emu: Running, caplog: pytest.LogCaptureFixture) -> 
     app = emu.case.app(secret)
     seen: list[str] = []
     with EmulatorServer(app) as srv:
-        good = emu.case.provider(
-            emu.case.provider.config_model(
-                enabled=True,
-                base_url=srv.base_url + emu.case.prefix,
-                api_key=SecretStr(secret),
-                timeout=0.5,
-                max_response_bytes=16 << 10,
-                **emu.case.config,
-            )
+        good = configured(
+            emu.case.provider,
+            srv.base_url + emu.case.prefix,
+            secret,
+            timeout=0.5,
+            max_response_bytes=16 << 10,
+            **emu.case.config,
         )
         seen += [repr(good), str(good.config), repr(good.config), repr(good.__dict__)]
-        assert lookup(good, emu.case.known).status is Status.OK
+        assert run(good, emu.case.known).status is Status.OK
         srv.hang_seconds = 1.0
         srv.huge_bytes = 64 << 10
         for fault in [*FAULTS, "429", "401"]:
             srv.fault = fault
-            e = failure(good, emu.case.known)
+            e = fails(good, emu.case.known)
             seen += [e.reason, str(e), repr(e)]
     assert caplog.records, "expected httpx to log its requests"
     for record in caplog.records:
@@ -224,8 +190,8 @@ def test_vt_stats_rules() -> None:
     assert verdict_from_stats({"malicious": "9", "harmless": True}) == (Verdict.UNKNOWN, None)
 
 
-def test_vt_malicious_ip(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.IPV4, vt_emu.BAD_IP))
+def test_vt_malicious_ip(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "virustotal").provider(), Indicator(T.IPV4, vt_emu.BAD_IP))
     assert r.verdict is Verdict.MALICIOUS
     assert r.score == 60 + round(40 * 12 / 94)
     assert r.tags == ("tor",)
@@ -237,13 +203,13 @@ def test_vt_malicious_ip(started: dict[str, Running]) -> None:
     }
 
 
-def test_vt_benign_ip(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.IPV4, vt_emu.GOOD_IP))
+def test_vt_benign_ip(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "virustotal").provider(), Indicator(T.IPV4, vt_emu.GOOD_IP))
     assert (r.verdict, r.score) == (Verdict.BENIGN, 0)
 
 
-def test_vt_domain_pivots_from_dns_records(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.DOMAIN, vt_emu.BAD_DOMAIN))
+def test_vt_domain_pivots_from_dns_records(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "virustotal").provider(), Indicator(T.DOMAIN, vt_emu.BAD_DOMAIN))
     assert r.verdict is Verdict.SUSPICIOUS
     assert r.related == (
         Related("resolves-to", T.IPV4, vt_emu.BAD_IP),
@@ -253,15 +219,15 @@ def test_vt_domain_pivots_from_dns_records(started: dict[str, Running]) -> None:
     )
 
 
-def test_vt_url_by_base64_id(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.URL, vt_emu.BAD_URL))
+def test_vt_url_by_base64_id(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "virustotal").provider(), Indicator(T.URL, vt_emu.BAD_URL))
     assert r.verdict is Verdict.MALICIOUS
     assert Related("redirects-to", T.URL, "http://evil.example.com/landing.php") in r.related
     assert Related("hosted-on", T.DOMAIN, vt_emu.BAD_DOMAIN) in r.related
 
 
-def test_vt_file_by_md5(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "virustotal").provider(), Indicator(T.MD5, vt_emu.EICAR_MD5))
+def test_vt_file_by_md5(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "virustotal").provider(), Indicator(T.MD5, vt_emu.EICAR_MD5))
     assert r.verdict is Verdict.MALICIOUS
     assert r.tags == (
         "text",
@@ -280,8 +246,8 @@ def test_vt_file_by_md5(started: dict[str, Running]) -> None:
 # --- AbuseIPDB --------------------------------------------------------------------------
 
 
-def test_abuseipdb_reported_tor_exit(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "abuseipdb").provider(), Indicator(T.IPV4, abuse_emu.BAD_IP))
+def test_abuseipdb_reported_tor_exit(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "abuseipdb").provider(), Indicator(T.IPV4, abuse_emu.BAD_IP))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 100)
     assert r.tags == ("tor-exit", "usage:data center/web hosting/transit")
     assert r.attributes["totalReports"] == 1534
@@ -291,28 +257,28 @@ def test_abuseipdb_reported_tor_exit(started: dict[str, Running]) -> None:
     )
 
 
-def test_abuseipdb_whitelisted_and_low_scores(started: dict[str, Running]) -> None:
-    provider = emulator(started, "abuseipdb").provider()
-    good = lookup(provider, Indicator(T.IPV4, abuse_emu.WHITELISTED_IP))
+def test_abuseipdb_whitelisted_and_low_scores(emulators: Emulators) -> None:
+    provider = emulator(emulators, "abuseipdb").provider()
+    good = run(provider, Indicator(T.IPV4, abuse_emu.WHITELISTED_IP))
     assert (good.verdict, good.score) == (Verdict.BENIGN, 0)
-    some = lookup(provider, Indicator(T.IPV4, abuse_emu.SOME_REPORTS_IP))
+    some = run(provider, Indicator(T.IPV4, abuse_emu.SOME_REPORTS_IP))
     assert (some.verdict, some.score) == (Verdict.SUSPICIOUS, 40)
-    never = lookup(provider, Indicator(T.IPV4, "198.51.100.1"))
+    never = run(provider, Indicator(T.IPV4, "198.51.100.1"))
     assert (never.status, never.verdict, never.score) == (Status.OK, Verdict.UNKNOWN, 0)
 
 
-def test_abuseipdb_daily_quota_message(started: dict[str, Running]) -> None:
-    emu = emulator(started, "abuseipdb")
+def test_abuseipdb_daily_quota_message(emulators: Emulators) -> None:
+    emu = emulator(emulators, "abuseipdb")
     emu.app.state.quota.reset(0)
-    e = failure(emu.provider(), Indicator(T.IPV4, abuse_emu.BAD_IP))
+    e = fails(emu.provider(), Indicator(T.IPV4, abuse_emu.BAD_IP))
     assert e.status is Status.QUOTA_EXCEEDED
     assert e.reason == "abuseipdb: daily CHECK quota used up; it resets in 8.1 h"
 
 
-def test_abuseipdb_sends_max_age_and_uses_no_bulk(started: dict[str, Running]) -> None:
-    emu = emulator(started, "abuseipdb")
+def test_abuseipdb_sends_max_age_and_uses_no_bulk(emulators: Emulators) -> None:
+    emu = emulator(emulators, "abuseipdb")
     ips = [Indicator(T.IPV4, abuse_emu.BAD_IP), Indicator(T.IPV4, "198.51.100.2")]
-    results = lookup_batch(emu.provider(max_age_days=30), ips)
+    results = run_batch(emu.provider(max_age_days=30), ips)
     assert [r.indicator for r in results] == ips
     assert [q for _, _, q in emu.srv.requests] == [
         "ipAddress=185.220.101.1&maxAgeInDays=30",
@@ -333,8 +299,8 @@ def test_greynoise_rules() -> None:
     assert verdict_for("surprising", riot=False) == (Verdict.UNKNOWN, None)
 
 
-def test_greynoise_community_classifications(started: dict[str, Running]) -> None:
-    provider = emulator(started, "greynoise").provider(key=None)  # works without a key
+def test_greynoise_community_classifications(emulators: Emulators) -> None:
+    provider = emulator(emulators, "greynoise").provider(key=None)  # works without a key
     expected = {
         gn_emu.BAD_IP: (Verdict.MALICIOUS, 85, ("internet-scanner",)),
         gn_emu.RIOT_IP: (Verdict.BENIGN, 10, ("business-service",)),
@@ -342,17 +308,17 @@ def test_greynoise_community_classifications(started: dict[str, Running]) -> Non
         gn_emu.UNKNOWN_SCANNER_IP: (Verdict.UNKNOWN, 30, ("internet-scanner",)),
     }
     for ip, (verdict, score, tags) in expected.items():
-        r = lookup(provider, Indicator(T.IPV4, ip))
+        r = run(provider, Indicator(T.IPV4, ip))
         assert (r.verdict, r.score, r.tags) == (verdict, score, tags), ip
-    r = lookup(provider, Indicator(T.IPV4, gn_emu.RIOT_IP))
+    r = run(provider, Indicator(T.IPV4, gn_emu.RIOT_IP))
     assert r.attributes["name"] == "Google Public DNS"
     assert r.attributes["link"] == "https://viz.greynoise.io/riot/8.8.8.8"
 
 
-def test_greynoise_enterprise_batches_in_one_request(started: dict[str, Running]) -> None:
-    emu = emulator(started, "greynoise-enterprise")
+def test_greynoise_enterprise_batches_in_one_request(emulators: Emulators) -> None:
+    emu = emulator(emulators, "greynoise-enterprise")
     ips = [gn_emu.RIOT_IP, "198.51.100.8", gn_emu.BAD_IP, gn_emu.UNKNOWN_SCANNER_IP]
-    results = lookup_batch(emu.provider(), [Indicator(T.IPV4, ip) for ip in ips])
+    results = run_batch(emu.provider(), [Indicator(T.IPV4, ip) for ip in ips])
     assert [r.indicator.value for r in results] == ips
     assert [(r.status, r.verdict, r.score) for r in results] == [
         (Status.OK, Verdict.BENIGN, 0),  # RIOT trust level 1
@@ -363,11 +329,11 @@ def test_greynoise_enterprise_batches_in_one_request(started: dict[str, Running]
     assert emu.srv.requests == [("POST", "/v3/ip", "quick=true")]
 
 
-def test_greynoise_enterprise_chunks_by_batch_size(started: dict[str, Running]) -> None:
-    emu = emulator(started, "greynoise-enterprise")
+def test_greynoise_enterprise_chunks_by_batch_size(emulators: Emulators) -> None:
+    emu = emulator(emulators, "greynoise-enterprise")
     provider = emu.provider()
     provider.batch_size = 2  # type: ignore[misc]
-    results = lookup_batch(provider, [Indicator(T.IPV4, f"198.51.100.{n}") for n in range(5)])
+    results = run_batch(provider, [Indicator(T.IPV4, f"198.51.100.{n}") for n in range(5)])
     assert len(results) == 5
     assert len(emu.srv.requests) == 3
 
@@ -395,8 +361,8 @@ def test_otx_type_slugs() -> None:
     assert otx_type(Indicator(T.IPV6, "2001:db8::1")) == "IPv6"
 
 
-def test_otx_pulses_make_a_malicious_ip(started: dict[str, Running]) -> None:
-    r = lookup(emulator(started, "otx").provider(), Indicator(T.IPV4, otx_emu.BAD_IP))
+def test_otx_pulses_make_a_malicious_ip(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "otx").provider(), Indicator(T.IPV4, otx_emu.BAD_IP))
     assert (r.verdict, r.score) == (Verdict.MALICIOUS, 90)
     assert r.tags[:3] == (
         "pulse:cobalt strike c2 servers",
@@ -412,21 +378,19 @@ def test_otx_pulses_make_a_malicious_ip(started: dict[str, Running]) -> None:
     )
 
 
-def test_otx_allow_list_wins_over_pulses(started: dict[str, Running]) -> None:
-    r = lookup(
-        emulator(started, "otx").provider(), Indicator(T.DOMAIN, otx_emu.ALLOW_LISTED_DOMAIN)
-    )
+def test_otx_allow_list_wins_over_pulses(emulators: Emulators) -> None:
+    r = run(emulator(emulators, "otx").provider(), Indicator(T.DOMAIN, otx_emu.ALLOW_LISTED_DOMAIN))
     assert (r.verdict, r.score) == (Verdict.BENIGN, 0)
     assert r.attributes["validation"] == ["Listed on Alexa", "Whitelisted domain"]
 
 
-def test_otx_hostname_file_and_url_paths(started: dict[str, Running]) -> None:
-    emu = emulator(started, "otx")
-    host = lookup(emu.provider(), Indicator(T.DOMAIN, otx_emu.BAD_HOSTNAME))
+def test_otx_hostname_file_and_url_paths(emulators: Emulators) -> None:
+    emu = emulator(emulators, "otx")
+    host = run(emu.provider(), Indicator(T.DOMAIN, otx_emu.BAD_HOSTNAME))
     assert (host.verdict, host.score) == (Verdict.SUSPICIOUS, 40)
-    file = lookup(emu.provider(), Indicator(T.SHA256, otx_emu.EICAR_SHA256))
+    file = run(emu.provider(), Indicator(T.SHA256, otx_emu.EICAR_SHA256))
     assert file.tags == ("pulse:eicar",)
-    url = lookup(emu.provider(), Indicator(T.URL, "http://evil.example.com/a/b.php?id=1"))
+    url = run(emu.provider(), Indicator(T.URL, "http://evil.example.com/a/b.php?id=1"))
     assert (url.status, url.verdict) == (Status.OK, Verdict.UNKNOWN)
     assert [path for _, path, _ in emu.srv.requests] == [
         f"/api/v1/indicators/hostname/{otx_emu.BAD_HOSTNAME}/general",
@@ -451,9 +415,9 @@ def test_shodan_rules() -> None:
     )
 
 
-def test_shodan_vulnerable_host_context(started: dict[str, Running]) -> None:
-    emu = emulator(started, "shodan")
-    r = lookup(emu.provider(), Indicator(T.IPV4, shodan_emu.VULNERABLE_IP))
+def test_shodan_vulnerable_host_context(emulators: Emulators) -> None:
+    emu = emulator(emulators, "shodan")
+    r = run(emu.provider(), Indicator(T.IPV4, shodan_emu.VULNERABLE_IP))
     assert (r.verdict, r.score) == (Verdict.SUSPICIOUS, 35)
     assert r.tags == ("cloud", "self-signed")
     assert r.attributes["ports"] == [22, 80, 443]
@@ -471,20 +435,20 @@ def test_shodan_vulnerable_host_context(started: dict[str, Running]) -> None:
     assert query.startswith("minify=true&key=")
 
 
-def test_shodan_c2_label_and_quiet_host(started: dict[str, Running]) -> None:
-    provider = emulator(started, "shodan").provider()
-    c2 = lookup(provider, Indicator(T.IPV4, shodan_emu.C2_IP))
+def test_shodan_c2_label_and_quiet_host(emulators: Emulators) -> None:
+    provider = emulator(emulators, "shodan").provider()
+    c2 = run(provider, Indicator(T.IPV4, shodan_emu.C2_IP))
     assert (c2.verdict, c2.score, c2.tags) == (Verdict.MALICIOUS, 80, ("c2",))
-    quiet = lookup(provider, Indicator(T.IPV4, shodan_emu.QUIET_IP))
+    quiet = run(provider, Indicator(T.IPV4, shodan_emu.QUIET_IP))
     assert (quiet.status, quiet.verdict, quiet.score) == (Status.OK, Verdict.UNKNOWN, None)
     assert Related("has-hostname", T.DOMAIN, "dns.google") in quiet.related
 
 
 def test_shodan_key_in_url_is_scrubbed_from_httpx_log(
-    started: dict[str, Running], caplog: pytest.LogCaptureFixture
+    emulators: Emulators, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="httpx")
-    lookup(emulator(started, "shodan").provider(), Indicator(T.IPV4, shodan_emu.QUIET_IP))
+    run(emulator(emulators, "shodan").provider(), Indicator(T.IPV4, shodan_emu.QUIET_IP))
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert lines and all("key=***" in line for line in lines)
     assert not any(shodan_emu.API_KEY in line for line in lines)
