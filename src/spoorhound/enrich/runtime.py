@@ -190,7 +190,10 @@ def create_enrich_job(
 
 def enqueue_job(settings: Settings, job_id: str) -> None:
     """Enqueue an existing job for whichever worker runs (no runtime in this process)."""
-    client = DBOSClient(system_database_url=system_database_url(settings))
+    url = system_database_url(settings)
+    # No worker may have created DBOS's tables yet; migrating is idempotent.
+    DBOS.migrate(url)
+    client = DBOSClient(system_database_url=url)
     try:
         options: EnqueueOptions = {
             "queue_name": JOBS_QUEUE,
