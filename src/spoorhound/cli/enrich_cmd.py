@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import click
@@ -31,10 +32,10 @@ from spoorhound.services import enrichment as enrichment_service
 from spoorhound.services import watchlists as watch_service
 from spoorhound.services.enrichment import Selection
 from spoorhound.services.indicators import SearchFilter
-from spoorhound.services.jobs import now
+from spoorhound.services.jobs import get_job, now
 from spoorhound.storage.engine import Store
 
-__all__ = ["register"]
+__all__ = ["enrich_ingested", "enrich_option", "register"]
 
 err = Console(stderr=True)
 
@@ -145,6 +146,73 @@ def _print_job(job: dict[str, Any]) -> None:
         err.print(f"[red]{job['error']}[/]")
 
 
+def _run(
+    state: _State,
+    sel: Selection,
+    providers: list[str] | None,
+    *,
+    force: bool = False,
+    no_wait: bool = False,
+    quiet: bool = False,
+) -> dict[str, Any] | None:
+    """Run an enrichment job: on a running worker, else in this process; None if not waited for."""
+    store = state.store()
+    if no_wait or runtime.worker_running(state.settings):
+        job_id = runtime.create_enrich_job(store, sel, providers=providers, force=force)
+        runtime.enqueue_job(state.settings, job_id)
+        if no_wait:
+            err.print(f"queued job {job_id} (see `spoorhound jobs show {job_id}`)")
+            return None
+        return _progress_bar(store, job_id, quiet)
+    runtime.start_runtime(state.settings, store=store)
+    try:
+        job_id = runtime.submit(store, sel, providers=providers, force=force)
+        return _progress_bar(store, job_id, quiet)
+    finally:
+        runtime.stop_runtime()
+
+
+def enrich_option(f: Any) -> Any:
+    """``--enrich`` for ``spoorhound ingest`` (default from ``SPOORHOUND_ENRICH_ON_INGEST``)."""
+    f = click.option(
+        "--enrich-provider",
+        "enrich_providers",
+        multiple=True,
+        help="With --enrich: only these providers (default: every enabled one).",
+    )(f)
+    return click.option(
+        "--enrich/--no-enrich",
+        default=False,
+        envvar="SPOORHOUND_ENRICH_ON_INGEST",
+        show_default=True,
+        help="Enrich the ingested indicators right after the ingest (env SPOORHOUND_ENRICH_ON_INGEST).",
+    )(f)
+
+
+def enrich_ingested(
+    ctx: click.Context,
+    ingest_job_id: str,
+    *,
+    enclave: str,
+    source: str,
+    providers: Sequence[str] = (),
+    quiet: bool = False,
+) -> dict[str, Any] | None:
+    """Enrich the indicators an ingest job touched (observed in ``enclave`` from ``source``
+    since the ingest started); called by ``spoorhound ingest --enrich``."""
+    state = _state(ctx)
+    job = get_job(state.store(), ingest_job_id)
+    if job is None:
+        raise click.ClickException(f"no job {ingest_job_id}")
+    sel = Selection(
+        SearchFilter(enclave=enclave, source=source), observed_since=int(job["started_at"])
+    )
+    done = _run(state, sel, list(providers) or None, quiet=quiet)
+    if done is not None and not quiet:
+        _print_job(done)
+    return done
+
+
 @click.command("enrich")
 @_filters
 @click.option("--provider", "providers", multiple=True, help="Only these providers (repeatable).")
@@ -163,7 +231,7 @@ def enrich_cmd(
 ) -> None:
     """Enrich the indicators matching the filters with the enabled providers."""
     state = _state(ctx)
-    store = state.store()
+    state.store()  # fails early on a missing or outdated database
     try:
         sel = _selection(**filters)
     except UnknownType as e:
@@ -173,21 +241,9 @@ def enrich_cmd(
         raise click.BadParameter(
             f"unknown provider(s): {', '.join(unknown)}", param_hint="--provider"
         )
-    names = list(providers) or None
-    if no_wait or runtime.worker_running(state.settings):
-        job_id = runtime.create_enrich_job(store, sel, providers=names, force=force)
-        runtime.enqueue_job(state.settings, job_id)
-        if no_wait:
-            err.print(f"queued job {job_id} (see `spoorhound jobs show {job_id}`)")
-            return
-        job = _progress_bar(store, job_id, as_json)
-    else:
-        runtime.start_runtime(state.settings, store=store)
-        try:
-            job_id = runtime.submit(store, sel, providers=names, force=force)
-            job = _progress_bar(store, job_id, as_json)
-        finally:
-            runtime.stop_runtime()
+    job = _run(state, sel, list(providers) or None, force=force, no_wait=no_wait, quiet=as_json)
+    if job is None:
+        return
     if as_json:
         emit_json(job)
     else:
@@ -275,7 +331,7 @@ def history_cmd(
         sys.exit(1)
     if as_json:
         return
-    console = Console()
+    console = Console(soft_wrap=True)  # one line per result, also when piped
     for ind in found:
         console.print(f"[bold]{ind['value']}[/] ({ind['type']})")
         if not ind["providers"]:

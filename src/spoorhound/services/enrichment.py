@@ -415,6 +415,14 @@ class Selection:
             obs = sa.exists().where(
                 O.c.indicator_pk == I.c.pk, O.c.updated_at >= self.observed_since
             )
+            if self.filter.source:
+                obs = obs.where(
+                    O.c.source_id.in_(
+                        sa.select(schema.source.c.id).where(
+                            schema.source.c.name == self.filter.source
+                        )
+                    )
+                )
             if self.filter.enclave:
                 obs = obs.where(
                     O.c.enclave_id.in_(
