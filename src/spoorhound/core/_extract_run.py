@@ -38,7 +38,7 @@ from spoorhound.core._extract_util import (
     boundary_ok,
 )
 from spoorhound.core._hostnames import FILE_EXTENSIONS, tlds
-from spoorhound.core.indicators import IndicatorType, InvalidIndicator, normalize
+from spoorhound.core.indicators import IndicatorType, normalize
 
 __all__ = ["Run", "passes"]
 
@@ -169,7 +169,7 @@ class Run:
         else:
             try:
                 value = normalize(itype, raw)
-            except InvalidIndicator:
+            except ValueError:  # InvalidIndicator, and codec errors from IDNA on odd input
                 value = None
             norm[key] = value  # reports repeat the same indicators many times
         if value is None:

@@ -129,6 +129,10 @@ def load_document(
         raise DocumentError(name, f"{kind} structure nested too deeply") from None
     except MemoryError:
         raise DocumentError(name, f"{kind} document too large to hold in memory") from None
+    except Exception as exc:
+        # The boundary promised to callers: a bad file is one DocumentError naming it,
+        # whatever a parser library raised, so the rest of a batch goes on.
+        raise DocumentError(name, f"unreadable {kind} ({type(exc).__name__}: {exc})") from None
     if sum(len(s.text) for s in doc.segments) > limits.max_chars:
         raise DocumentError(name, f"more than {limits.max_chars} characters of text")
     deadline.check("end of reading")
