@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,8 +34,8 @@ from spoorhound.enrich.provider import (
     Status,
     Verdict,
 )
-from spoorhound.enrich.runner import RunnerSettings
-from spoorhound.services import enrichment
+from spoorhound.enrich.runner import RunnerSettings, watch_tick
+from spoorhound.services import enrichment, watchlists
 from spoorhound.services.enrichment import Selection
 from spoorhound.services.indicators import SearchFilter
 from spoorhound.services.ingest import IngestOptions, ingest
@@ -163,7 +164,8 @@ def rt(
             backoff=0.05,
             quota_lengths={"day": 3},
             polling_interval=0.05,
-            watch_schedule=None,
+            # Declared (exercises the schedule API) but due only on 1 January.
+            watch_schedule="0 0 0 1 1 *",
         ),
     )
     yield store
@@ -339,3 +341,49 @@ def test_a_re_executed_store_step_adds_no_row(rt: Store) -> None:
     with rt.write() as conn:
         enrichment.store_results(conn, job_id, "fake-once", [other], at=int(time.time()))
     assert len(_rows(rt, "198.51.104.1", "fake-once")) == 1
+
+
+def test_due_watchlists_are_re_enriched_with_change_events(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    _ingest(rt, "t-watch", ["198.51.105.1"])
+    e.answers["198.51.105.1"] = {"verdict": "benign", "score": 1}
+    _run(rt, "t-watch", ["fake-http"])
+    e.answers["198.51.105.1"] = {"verdict": "malicious", "score": 70}
+    watchlists.add_watchlist(
+        rt,
+        "t-watch",
+        Selection(SearchFilter(tag="t-watch")),
+        providers=["fake-http"],
+        interval_seconds=3600,
+    )
+    watch_tick(datetime.now(UTC), None)  # what the cron schedule runs every minute
+    watch_tick(datetime.now(UTC), None)  # not due again: no second job
+    with rt.read() as conn:
+        jobs = [
+            r.id
+            for r in conn.execute(sa.select(schema.job.c.id, schema.job.c.params))
+            if (r.params or {}).get("watchlist") == "t-watch"
+        ]
+    assert len(jobs) == 1
+    job = runtime.wait_for(rt, jobs[0], poll=0.1, timeout=60)
+    assert job["providers"]["fake-http"]["stored"] == 1  # cache bypassed
+    (summary,) = [
+        c["summary"]
+        for c in enrichment.history(rt, "198.51.105.1")[0]["providers"]["fake-http"][-1:]
+    ]
+    assert summary == ["verdict benign → malicious", "score 1 → 70"]
+    with rt.read() as conn:
+        n = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(schema.enrichment_change)
+            .where(schema.enrichment_change.c.provider == "fake-http")
+            .where(
+                schema.enrichment_change.c.indicator_pk
+                == sa.select(schema.indicator.c.pk)
+                .where(schema.indicator.c.value == "198.51.105.1")
+                .scalar_subquery()
+            )
+        ).scalar()
+    assert n == 1
