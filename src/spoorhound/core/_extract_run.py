@@ -99,29 +99,44 @@ class Run:
         return self._tokens
 
     def blob(self, kind: str) -> _Blob:
-        """Kept tokens of one kind ("dot", "colon", "long") joined, for one regex call."""
-        found = self._blobs.get(kind)
-        if found is None:
-            toks = self.tokens()
-            if kind == "dot":
-                sel = [t for t in toks if "." in t[1]]
-            elif kind == "colon":
-                sel = [t for t in toks if t[1].count(":") >= 2]
-            elif kind == "hex":
-                sel = [t for t in toks if len(t[1]) >= 32]
-            elif kind == "wallet":
-                sel = [t for t in toks if len(t[1]) >= 26 and _maybe_wallet(t[1])]
-            elif kind == "mac":
-                sel = [
-                    t
-                    for t in toks
-                    if len(t[1]) >= 14
-                    and (t[1].count(":") >= 5 or t[1].count("-") >= 5 or t[1].count(".") >= 2)
-                ]
-            else:
-                sel = [t for t in toks if len(t[1]) >= 14]
-            found = self._blobs[kind] = _Blob(sel)
-        return found
+        """Kept tokens of one kind joined, for one regex call per kind.
+
+        Kinds: "dot" (has "."), "colon" (2+ ":"), "long" (14+ characters), and the
+        subsets of long tokens that may be a hash ("hex"), a wallet or a MAC. All are
+        sorted out in one loop over the kept tokens.
+        """
+        if not self._blobs:
+            dot: list[tuple[int, str]] = []
+            colon: list[tuple[int, str]] = []
+            long: list[tuple[int, str]] = []
+            hexes: list[tuple[int, str]] = []
+            wallets: list[tuple[int, str]] = []
+            macs: list[tuple[int, str]] = []
+            for item in self.tokens():
+                tok = item[1]
+                if "." in tok:
+                    dot.append(item)
+                if ":" in tok and tok.count(":") >= 2:
+                    colon.append(item)
+                n = len(tok)
+                if n < 14:
+                    continue
+                long.append(item)
+                if n >= 32:
+                    hexes.append(item)
+                if n >= 26 and _maybe_wallet(tok):
+                    wallets.append(item)
+                if tok.count(":") >= 5 or tok.count("-") >= 5 or tok.count(".") >= 2:
+                    macs.append(item)
+            self._blobs = {
+                "dot": _Blob(dot),
+                "colon": _Blob(colon),
+                "long": _Blob(long),
+                "hex": _Blob(hexes),
+                "wallet": _Blob(wallets),
+                "mac": _Blob(macs),
+            }
+        return self._blobs[kind]
 
     # -- offsets and context ---------------------------------------------------------
 
