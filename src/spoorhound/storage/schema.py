@@ -38,6 +38,7 @@ __all__ = [
     "relationship",
     "report",
     "report_indicator",
+    "saved_search",
     "sighting",
     "source",
     "tag",
@@ -107,6 +108,8 @@ indicator = sa.Table(
     sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
     # Lookup by value (any type) and prefix search; exact lookup by (type, value) uses the id.
     sa.Index("ix_indicator_value", "value"),
+    # Explore's order and keyset pagination: (last_seen desc, pk desc), newest first.
+    sa.Index("ix_indicator_last_seen", "last_seen", "pk"),
 )
 
 observation = sa.Table(
@@ -410,4 +413,16 @@ api_key = sa.Table(
     sa.Column("expires_at", Epoch, nullable=True),
     sa.Column("revoked_at", Epoch, nullable=True),
     sa.Index("ix_api_key_user_id", "user_id"),
+)
+
+#: A named query-language query per owner (a user name, or ``cli`` for the local CLI).
+saved_search = sa.Table(
+    "saved_search",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.UniqueConstraint("owner", "name"),
 )
