@@ -22,7 +22,7 @@ from spoorhound.cli import enrich_cmd
 from spoorhound.cli.main import State
 from spoorhound.config import Settings
 from spoorhound.enrich.runtime import create_enrich_job
-from spoorhound.services import enrichment, provider_usage, watchlists
+from spoorhound.services import access, enrichment, provider_usage, watchlists
 from spoorhound.services.enrichment import Answer, Selection
 from spoorhound.services.indicators import SearchFilter
 from spoorhound.services.ingest import IngestOptions, ingest
@@ -224,10 +224,13 @@ def test_api_history_and_jobs(cli_env: tuple[click.Group, Store, Path]) -> None:
     app = FastAPI()
     app.state.store = store
     app.include_router(router)
+    key = access.ensure_admin(store)
+    assert key is not None
+    auth = {"Authorization": f"Bearer {key}"}
 
     async def go() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=auth) as c:
             return [
                 await c.get("/api/indicators/203.0.113.30/history"),
                 await c.get("/api/indicators/198.18.0.2/history"),
@@ -244,10 +247,14 @@ def test_api_history_and_jobs(cli_env: tuple[click.Group, Store, Path]) -> None:
     assert ok.status_code == 202
     job_id = ok.json()["job_id"]
 
-    async def job() -> httpx.Response:
+    async def job() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            return await c.get(f"/api/jobs/{job_id}")
+            return [
+                await c.get(f"/api/jobs/{job_id}", headers=auth),
+                await c.get(f"/api/jobs/{job_id}"),
+            ]
 
-    got = asyncio.run(job())
+    got, anonymous = asyncio.run(job())
     assert got.status_code == 200 and got.json()["status"] == "running"
+    assert anonymous.status_code == 401

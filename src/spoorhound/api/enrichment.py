@@ -1,5 +1,11 @@
 """Enrichment API: history with diffs, starting enrichment jobs, job progress.
 
+Every route needs an API key (:mod:`spoorhound.api.auth`). History is limited to
+the caller's readable enclaves; starting a job needs a write key of an admin or
+analyst, and the job covers (and computes TLP over) the caller's enclaves only; a
+job is visible to global administrators and to callers who can read every enclave
+it covered.
+
 Starting a job needs a running enrichment runtime (``spoorhound serve`` starts
 one, or a ``spoorhound worker`` on the same data directory picks the job up from
 the queue); this router only records the job and enqueues it through the DBOS
@@ -15,10 +21,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import make_url
 
+from spoorhound.api.auth import CallerDep, require_role
 from spoorhound.config import Settings
 from spoorhound.core.indicators import UnknownType
 from spoorhound.enrich import runtime
 from spoorhound.services import enrichment as enrichment_service
+from spoorhound.services.access import Caller
 from spoorhound.services.enrichment import Selection
 from spoorhound.services.indicators import SearchFilter
 from spoorhound.storage.engine import Store
@@ -44,6 +52,14 @@ def _settings(request: Request, store: Store) -> Settings:
 
 
 StoreDep = Annotated[Store, Depends(_store)]
+WriterDep = Annotated[Caller, Depends(require_role("admin", "analyst", write=True))]
+
+
+def _scope(caller: Caller, enclaves: list[str] | None) -> list[str] | None:
+    visible = caller.scope
+    if enclaves is None:
+        return None if visible is None else sorted(visible)
+    return [e for e in enclaves if visible is None or e in visible]
 
 
 class EnrichRequest(BaseModel):
@@ -63,13 +79,14 @@ class EnrichRequest(BaseModel):
 def get_history(
     value: str,
     store: StoreDep,
+    caller: CallerDep,
     provider: Annotated[str | None, Query(description="Only this provider")] = None,
     enclave: Annotated[list[str] | None, Query(description="Only these enclaves")] = None,
     payload: Annotated[bool, Query(description="Include raw provider payloads")] = False,
 ) -> dict[str, Any]:
     """The enrichment timeline per provider with the diff between consecutive results."""
     found = enrichment_service.history(
-        store, value, provider=provider, scope=enclave, payload=payload
+        store, value, provider=provider, scope=_scope(caller, enclave), payload=payload
     )
     if not found:
         raise HTTPException(status_code=404, detail="indicator not found")
@@ -77,7 +94,9 @@ def get_history(
 
 
 @router.post("/api/enrich", status_code=202)
-def post_enrich(body: EnrichRequest, request: Request, store: StoreDep) -> dict[str, Any]:
+def post_enrich(
+    body: EnrichRequest, request: Request, store: StoreDep, caller: WriterDep
+) -> dict[str, Any]:
     """Start an enrichment job; returns its id (poll ``GET /api/jobs/{id}``)."""
     f = SearchFilter(
         type=body.type,
@@ -87,22 +106,29 @@ def post_enrich(body: EnrichRequest, request: Request, store: StoreDep) -> dict[
         since=body.since,
         source=body.source,
     )
+    scope = _scope(caller, None)
+    sel = Selection(f, tuple(scope) if scope is not None else None)
     try:
-        Selection(f).where()  # an unknown type fails here, before a job is recorded
+        sel.where()  # an unknown type fails here, before a job is recorded
     except UnknownType as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     settings = _settings(request, store)
     job_id = runtime.create_enrich_job(
-        store, Selection(f), providers=body.providers, force=body.force
+        store, sel, providers=body.providers, force=body.force, extra={"actor": caller.actor}
     )
     runtime.enqueue_job(settings, job_id)
     return {"job_id": job_id}
 
 
 @router.get("/api/jobs/{job_id}")
-def get_job(job_id: str, store: StoreDep) -> dict[str, Any]:
+def get_job(job_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
     """A job's status, per-provider progress counters and messages."""
     job = enrichment_service.job_progress(store, job_id)
+    visible = caller.scope
+    if job is not None and visible is not None:
+        covered = ((job.get("params") or {}).get("selection") or {}).get("scope")
+        if covered is None or not set(covered) <= visible:
+            job = None  # not confirmed to exist
     if job is None:
         raise HTTPException(status_code=404, detail="job not found")
     return job
