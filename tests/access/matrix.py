@@ -165,7 +165,11 @@ def build_principals(store: Store) -> list[Principal]:
         for scope, restriction in itertools.product(KEY_SCOPES, RESTRICTIONS):
             enclaves = {"none": None, "target": [TARGET], "other": [OTHER]}[restriction]
             keys[scope, restriction] = access.create_key(
-                store, user, scope=scope, enclaves=enclaves, actor=ACTOR  # type: ignore[arg-type]
+                store,
+                user,
+                scope=scope,
+                enclaves=enclaves,
+                actor=ACTOR,  # type: ignore[arg-type]
             ).key
         if membership == "none":
             access.remove_member(store, TARGET, user, actor=ACTOR)
@@ -178,9 +182,7 @@ def build_principals(store: Store) -> list[Principal]:
     return out
 
 
-def _send(
-    client: Client, store: Store, ep: Endpoint, p: Principal | None
-) -> tuple[str, int, str]:
+def _send(client: Client, store: Store, ep: Endpoint, p: Principal | None) -> tuple[str, int, str]:
     values: dict[str, str] = {"enclave": TARGET, "other": OTHER, "user": p.user if p else "x"}
     if ep.prepare is not None:
         values.update(ep.prepare(store, p))
