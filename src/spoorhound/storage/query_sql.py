@@ -148,7 +148,8 @@ def _prefix_match(col: Any, prefixes: list[str]) -> Cond:
     exact = [p for p in prefixes if p and p[-1] not in "./"]
     ranges = [p for p in prefixes if p and p[-1] in "./"]
     if "" in prefixes:
-        return sa.true()
+        # 0.0.0.0/0: every IPv4 value, and no IPv6 one.
+        return sa.func.instr(col, ":") == 0
     conds: list[Cond] = [sa.and_(col >= p, col < p[:-1] + chr(ord(p[-1]) + 1)) for p in ranges]
     if exact:
         conds.append(col.in_(exact))
@@ -176,10 +177,19 @@ def _candidates(value: str) -> list[str]:
 
 
 class _Compiler:
-    def __init__(self, dialect: str, visible: list[int] | None, now: int) -> None:
-        self.pg = dialect == "postgresql"
+    def __init__(self, conn: Connection, visible: list[int] | None, now: int) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
         self.visible = visible
         self.now = now
+
+    def ids(self, table: sa.Table, cond: Cond) -> list[int]:
+        """Keys of the (small) name table rows matching ``cond``, looked up now.
+
+        Resolving names before the main query turns a name that matches nothing
+        (or only invisible enclaves) into a constant false instead of a full walk.
+        """
+        return [int(x) for x in self.conn.execute(sa.select(table.c.id).where(cond)).scalars()]
 
     # -- helpers ---------------------------------------------------------------
 
@@ -281,9 +291,10 @@ class _Compiler:
         return sa.func.lower(T.c.name).in_([x.lower() for x in values])
 
     def tagged(self, cond: Cond) -> Cond:
-        q = sa.exists().where(
-            IT.c.indicator_pk == I.c.pk, IT.c.tag_id.in_(sa.select(T.c.id).where(cond))
-        )
+        tag_ids = self.ids(T, cond)
+        if not tag_ids:
+            return sa.false()
+        q = sa.exists().where(IT.c.indicator_pk == I.c.pk, IT.c.tag_id.in_(tag_ids))
         if self.visible is not None:
             q = q.where(IT.c.enclave_id.in_(self.visible))
         return q
@@ -295,12 +306,14 @@ class _Compiler:
         return self.tagged(self.tag_names(op, v, threat=True))
 
     def f_enclave(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
-        names = sa.select(E.c.id).where(self.text(E.c.name, op, v))
-        return self.obs(O.c.enclave_id.in_(names))
+        ids = self.ids(E, self.text(E.c.name, op, v))
+        if self.visible is not None:
+            ids = [i for i in ids if i in self.visible]
+        return self.obs(O.c.enclave_id.in_(ids)) if ids else sa.false()
 
     def f_source(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
-        names = sa.select(S.c.id).where(self.text(S.c.name, op, v))
-        return self.obs(O.c.source_id.in_(names))
+        ids = self.ids(S, self.text(S.c.name, op, v))
+        return self.obs(O.c.source_id.in_(ids)) if ids else sa.false()
 
     def f_risk(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         levels = _list(v) if op == "in" else _ordered(RISK_LEVELS, op, str(v))
@@ -446,7 +459,7 @@ def compile_query(
             return sa.false()
     if dialect == "sqlite":
         _register_sqlite_functions(conn)
-    c = _Compiler(dialect, visible, now)
+    c = _Compiler(conn, visible, now)
     conds: list[Cond] = []
     if visible is not None:
         conds.append(c.obs())
