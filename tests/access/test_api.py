@@ -6,12 +6,14 @@ import logging
 
 import pytest
 import sqlalchemy as sa
+from fastapi import APIRouter, Depends
 
+from spoorhound.api.auth import require_enclave, require_role
 from spoorhound.services import access
 from spoorhound.services import enclaves as enclave_service
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
-from tests.access.apiclient import Client
+from tests.access.apiclient import Client, build_app
 
 
 def test_health_is_open_and_every_admin_route_needs_a_key(client: Client) -> None:
@@ -177,3 +179,40 @@ def test_no_secret_reaches_the_database_through_the_api(
     with store.read() as conn:
         dump = repr([list(conn.execute(sa.select(t))) for t in schema.metadata.sorted_tables])
     assert secret not in dump and admin_key.split("_", 2)[2] not in dump
+
+
+def test_dependencies_for_other_routers(store: Store, admin_key: str) -> None:
+    router = APIRouter()
+
+    @router.get("/api/v1/probe/analysts", dependencies=[Depends(require_role("admin", "analyst"))])
+    def analysts() -> dict[str, bool]:
+        return {"ok": True}
+
+    @router.post(
+        "/api/v1/probe/{enclave}/things",
+        dependencies=[Depends(require_enclave("enclave", "write"))],
+    )
+    def write_thing(enclave: str) -> dict[str, str]:
+        return {"enclave": enclave}
+
+    app = build_app(store)
+    app.include_router(router)
+    enclave_service.create_enclave(store, "a", actor="t")
+    access.create_user(store, "ro", "read-only", actor="t")
+    access.set_member(store, "a", "ro", "write", actor="t")
+    ro = access.create_key(store, "ro", actor="t").key
+    c = Client(app)
+    try:
+        assert c.get("/api/v1/probe/analysts", key=admin_key).status_code == 200
+        r = c.get("/api/v1/probe/analysts", key=ro)
+        assert (
+            r.status_code == 403
+            and r.json()["detail"] == "needs role admin or analyst; you are read-only"
+        )
+        assert c.post("/api/v1/probe/a/things", key=admin_key).json() == {"enclave": "a"}
+        r = c.post("/api/v1/probe/a/things", key=ro)
+        assert r.status_code == 403 and "this key has read" in r.json()["detail"]
+        assert c.post("/api/v1/probe/zz/things", key=ro).status_code == 404
+        assert c.post("/api/v1/probe/a/things").status_code == 401
+    finally:
+        c.close()

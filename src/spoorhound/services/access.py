@@ -463,15 +463,16 @@ def create_key(
             name=name,
             expires_at=expires_at,
         )
-    audit.record(
-        store,
-        actor=actor,
-        action="key.create",
-        target=f"key:{new.prefix}",
-        details={"user": user, "scope": scope, "enclaves": new.enclaves, "expires_at": expires_at},
-    )
-    log.info("API key %s created for user %s by %s", new.prefix, user, actor)
+    _audit_new_key(store, new, actor)
     return new
+
+
+def _audit_new_key(store: Store, new: NewKey, actor: str) -> None:
+    details = {"user": new.user, "scope": new.scope, "enclaves": new.enclaves}
+    audit.record(
+        store, actor=actor, action="key.create", target=f"key:{new.prefix}", details=details
+    )
+    log.info("API key %s created for user %s by %s", new.prefix, new.user, actor)
 
 
 def _key_view(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -486,16 +487,9 @@ def _key_view(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, An
 
 
 _KEY_COLUMNS = (
-    K.c.id,
     U.c.name.label("user"),
-    K.c.prefix,
-    K.c.name,
-    K.c.scope,
-    K.c.enclaves,
-    K.c.created_at,
-    K.c.last_used_at,
-    K.c.expires_at,
-    K.c.revoked_at,
+    *(K.c[n] for n in ("id", "prefix", "name", "scope", "enclaves", "created_at")),
+    *(K.c[n] for n in ("last_used_at", "expires_at", "revoked_at")),
 )
 
 
@@ -625,11 +619,5 @@ def ensure_admin(store: Store, name: str = "admin") -> str | None:
         target=f"user:{name}",
         details={"role": "admin", "first_start": True},
     )
-    audit.record(
-        store,
-        actor="system",
-        action="key.create",
-        target=f"key:{new.prefix}",
-        details={"user": name, "scope": "write", "enclaves": None, "expires_at": None},
-    )
+    _audit_new_key(store, new, "system")
     return new.key
