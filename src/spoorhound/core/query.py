@@ -31,21 +31,23 @@ position. The field reference is in ``docs/query.md``.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from typing import Literal, cast
 
-from spoorhound.core.context import (
-    TLP_LEVELS,
-    normalize_tag,
-    parse_confidence,
-    parse_time,
-    parse_tlp,
+from spoorhound.core._query_values import (
+    RISK_LEVELS,
+    UNITS,
+    VERDICTS,
+    AbsTime,
+    BadValue,
+    RelTime,
+    Scalar,
+    convert,
+    network,
 )
-from spoorhound.core.indicators import UnknownType, normalize, resolve_type
 
 __all__ = [
     "FIELDS",
@@ -61,6 +63,7 @@ __all__ = [
     "Or",
     "QuerySyntaxError",
     "RelTime",
+    "Scalar",
     "Term",
     "Value",
     "parse_query",
@@ -71,11 +74,6 @@ MAX_LENGTH = 4000
 MAX_DEPTH = 32
 MAX_TERMS = 200
 
-#: Risk levels in order (Pulsedive's scale); ``unknown`` is unordered.
-RISK_LEVELS: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
-_RISK_WORDS = (*RISK_LEVELS, "unknown")
-#: Normalised provider verdicts (``spoorhound.enrich.provider.Verdict``).
-VERDICTS: tuple[str, ...] = ("malicious", "suspicious", "benign", "unknown")
 
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "~", "in", "not in", "contains"]
 _ORDER_OPS = frozenset({"=", "!=", ">", ">=", "<", "<=", "in", "not in"})
@@ -103,21 +101,6 @@ class QuerySyntaxError(ValueError):
         return f"{line}\n{caret}" if text else self.message
 
 
-@dataclass(frozen=True, slots=True)
-class RelTime:
-    """A time ``seconds`` before now (``-7d``); resolved when the query is compiled."""
-
-    seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class AbsTime:
-    """An absolute time in UTC epoch seconds (``2024-01-01``)."""
-
-    epoch: int
-
-
-Scalar = str | int | bool | RelTime | AbsTime
 Value = Scalar | tuple[Scalar, ...]
 
 
@@ -215,14 +198,8 @@ _KIND_OPS: dict[Kind, frozenset[str]] = {
 
 _PROVIDER_FIELD = re.compile(r"provider\.([a-z0-9][a-z0-9_-]{0,63})\.verdict")
 _FIELD_CHARS = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_RELATIVE = re.compile(r"-?(\d{1,9})([smhdwy])")
-_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_MAX_REL = 200 * 365 * 86400
-_MIN_EPOCH = -62135596800  # 0001-01-01T00:00:00Z: what datetime can print back
-_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 _KEYWORDS = frozenset({"and", "or", "not", "in", "contains"})
 _BARE_STOP = frozenset(" \t\r\n\f\v(),")
-_OP_CHARS = frozenset("=!<>~")
 
 
 def kind_of(name: str) -> Kind | None:
@@ -426,11 +403,18 @@ class _Parser:
             return toks
         return [self.token()]
 
+    def convert(self, kind: Kind, op: str, tok: _Token) -> Scalar:
+        """Check and convert one value; a bad one fails at its position."""
+        try:
+            if op in ("in", "not in") and kind in ("ip", "cidr"):
+                return network(tok.text)
+            return convert(kind, op, tok.text)
+        except BadValue as e:
+            raise self.fail(str(e), tok.pos) from None
+
     def values(self, kind: Kind, toks: list[_Token]) -> tuple[Scalar, ...]:
         """The converted members of an ``in`` list (networks for ip / cidr)."""
-        if kind in ("ip", "cidr"):
-            return tuple(_network(self, t) for t in toks)
-        return tuple(_convert(self, kind, "=", t) for t in toks)
+        return tuple(self.convert(kind, "in" if kind in ("ip", "cidr") else "=", t) for t in toks)
 
     def term(self) -> Term:
         name, kind, pos = self.field_name()
@@ -454,124 +438,7 @@ class _Parser:
             return Term(name, "in" if op == "=" else "not in", self.values(kind, toks), pos)
         if op == "=" and not tok.quoted and "*" in tok.text and "~" in _KIND_OPS[kind]:
             op = "~"
-        return Term(name, cast(Op, op), _convert(self, kind, op, tok), pos)
-
-
-def _network(p: _Parser, tok: _Token) -> str:
-    try:
-        # ipaddress masks host bits and validates; core gives the stored canonical form.
-        return normalize("cidr", str(ipaddress.ip_network(tok.text.strip(), strict=False)))
-    except ValueError:
-        raise p.fail(
-            f"bad network {tok.text!r}: expected an address or a CIDR like 10.0.0.0/8", tok.pos
-        ) from None
-
-
-def _address(p: _Parser, tok: _Token, *, network_ok: bool) -> str:
-    text = tok.text.strip()
-    if network_ok and "/" in text:
-        return _network(p, tok)
-    try:
-        addr = ipaddress.ip_address(text)
-        return normalize("ipv4" if addr.version == 4 else "ipv6", str(addr))
-    except ValueError:
-        want = "an IP address or a network" if network_ok else "an IP address"
-        raise p.fail(f"bad address {tok.text!r}: expected {want}", tok.pos) from None
-
-
-def _time(p: _Parser, tok: _Token) -> RelTime | AbsTime:
-    text = tok.text.strip().lower()
-    m = _RELATIVE.fullmatch(text)
-    if m:
-        seconds = int(m.group(1)) * _UNITS[m.group(2)]
-        if seconds > _MAX_REL:
-            raise p.fail(f"relative time {tok.text!r} is too far back", tok.pos)
-        return RelTime(seconds)
-    try:
-        epoch = parse_time(tok.text)
-        if not _MIN_EPOCH <= epoch <= _MAX_EPOCH:
-            raise ValueError("out of range")
-        return AbsTime(epoch)
-    except (ValueError, OverflowError):
-        raise p.fail(
-            f"bad time {tok.text!r}: use a duration like -7d, -24h, -30m or a date like 2024-01-31",
-            tok.pos,
-        ) from None
-
-
-def _bool(p: _Parser, tok: _Token) -> bool:
-    t = tok.text.strip().lower()
-    if t in ("true", "yes", "1"):
-        return True
-    if t in ("false", "no", "0"):
-        return False
-    raise p.fail(f"expected true or false, not {tok.text!r}", tok.pos)
-
-
-def _number(p: _Parser, tok: _Token, lo: int, hi: int, what: str) -> int:
-    t = tok.text.strip()
-    if not (t.isascii() and t.lstrip("-").isdigit()) or not lo <= int(t) <= hi:
-        raise p.fail(f"bad {what} {tok.text!r}: expected a whole number from {lo} to {hi}", tok.pos)
-    return int(t)
-
-
-def _word(p: _Parser, tok: _Token, words: tuple[str, ...], what: str) -> str:
-    t = tok.text.strip().lower()
-    if t not in words:
-        raise p.fail(f"unknown {what} {tok.text!r}: expected one of {', '.join(words)}", tok.pos)
-    return t
-
-
-def _convert(p: _Parser, kind: Kind, op: str, tok: _Token) -> Scalar:
-    """Check and convert one value for a field of ``kind``."""
-    if kind in ("time", "sighted"):
-        if kind == "sighted" and op in ("=", "!="):
-            return _bool(p, tok)
-        return _time(p, tok)
-    if kind == "bool":
-        return _bool(p, tok)
-    if kind == "number":
-        return _number(p, tok, 0, 100, "score")
-    if kind == "confidence":
-        try:
-            return parse_confidence(tok.text)
-        except ValueError:
-            raise p.fail(
-                f"bad confidence {tok.text!r}: expected 0-100 or high/medium/low", tok.pos
-            ) from None
-    if kind == "tlp":
-        try:
-            return parse_tlp(tok.text)
-        except ValueError:
-            raise p.fail(
-                f"unknown TLP {tok.text!r}: expected one of {', '.join(TLP_LEVELS)}", tok.pos
-            ) from None
-    if kind == "risk":
-        word = _word(p, tok, _RISK_WORDS, "risk")
-        if word == "unknown" and op not in ("=", "!="):
-            raise p.fail("risk 'unknown' has no order: use = or !=", tok.pos)
-        return word
-    if kind == "verdict":
-        return _word(p, tok, VERDICTS, "verdict")
-    if kind == "ip":
-        return _address(p, tok, network_ok=False)
-    if kind == "cidr":
-        if op == "contains":
-            return _address(p, tok, network_ok=True)
-        return _network(p, tok)
-    if kind == "tag" and op != "~":
-        try:
-            return normalize_tag(tok.text)
-        except ValueError as e:
-            raise p.fail(f"bad tag {tok.text!r}: {e}", tok.pos) from None
-    if kind == "type" and op != "~":
-        try:
-            return resolve_type(tok.text.strip()).value
-        except (UnknownType, ValueError):
-            raise p.fail(f"unknown indicator type {tok.text!r}", tok.pos) from None
-    if not tok.text.strip():
-        raise p.fail("expected a non-empty value", tok.pos)
-    return tok.text
+        return Term(name, cast(Op, op), self.convert(kind, op, tok), pos)
 
 
 def parse_query(query: str) -> Node:
@@ -591,7 +458,7 @@ def _quote(s: str) -> str:
 
 
 def _rel(seconds: int) -> str:
-    for unit, size in _UNITS.items():
+    for unit, size in UNITS.items():
         if seconds % size == 0 and seconds // size < 10**9:
             return f"-{seconds // size}{unit}"
     return f"-{seconds}s"  # pragma: no cover - every count divides by 1 s

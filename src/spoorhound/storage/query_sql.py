@@ -317,7 +317,8 @@ class _Compiler:
 
     def f_risk(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         levels = _list(v) if op == "in" else _ordered(RISK_LEVELS, op, str(v))
-        return sa.func.coalesce(I.c.risk, "").in_(levels)
+        # is_not(None) keeps the term two-valued without hiding the column from indexes.
+        return sa.and_(I.c.risk.is_not(None), I.c.risk.in_(levels))
 
     def f_score(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         if op == "in":
