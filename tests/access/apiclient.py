@@ -8,18 +8,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from spoorhound.api.admin import router as admin_router
 from spoorhound.api.app import create_app
-from spoorhound.api.auth import install_limits
 from spoorhound.storage.engine import Store
 
 
 def build_app(store: Store, **limits: Any) -> FastAPI:
     """The application as ``create_app`` will be wired: admin router plus limits."""
-    app = create_app(store)
-    app.include_router(admin_router)
-    install_limits(app, **limits)
-    return app
+    return create_app(store, **limits)
 
 
 class Client:

@@ -8,14 +8,18 @@ from pathlib import Path
 import httpx
 
 from spoorhound.api.app import create_app
+from spoorhound.services import access
 from spoorhound.services.ingest import IngestOptions, ingest
 from spoorhound.storage.engine import Store
 
 
-def _get(store: Store, path: str) -> httpx.Response:
+def _get(store: Store, path: str, key: str | None = None) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=create_app(store))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             return await client.get(path)
 
     return asyncio.run(go())
@@ -27,16 +31,43 @@ def test_health(store: Store) -> None:
     assert r.json()["schema"] == store.head_revision()
 
 
+def test_indicator_lookup_needs_a_key(store: Store) -> None:
+    access.ensure_admin(store)
+    r = _get(store, "/api/indicators/evil.example.com")
+    assert r.status_code == 401
+    assert _get(store, "/api/indicators/evil.example.com", key="sk_bogus_key").status_code == 401
+
+
+def test_indicator_lookup_is_scoped_to_the_callers_enclaves(store: Store, tmp_path: Path) -> None:
+    admin = access.ensure_admin(store)
+    assert admin
+    f = tmp_path / "a.txt"
+    f.write_text("evil.example.com\n")
+    ingest(store, f, IngestOptions(enclave="secret", tags=("c2",)))
+    ingest(store, f, IngestOptions(enclave="shared", tags=("seen",)))
+    access.create_user(store, "ana", "analyst", actor="test")
+    access.set_member(store, "shared", "ana", "read", actor="test")
+    key = access.create_key(store, "ana", actor="test").key
+    [ind] = _get(store, "/api/indicators/evil.example.com", key=key).json()["indicators"]
+    assert ind["tags"] == {"shared": ["seen"]}
+    assert [o["enclave"] for o in ind["observations"]] == ["shared"]
+    # asking for another enclave never widens the scope
+    assert (
+        _get(store, "/api/indicators/evil.example.com?enclave=secret", key=key).status_code == 404
+    )
+
+
 def test_indicator_lookup_found_defanged_and_missing(store: Store, tmp_path: Path) -> None:
+    key = access.ensure_admin(store)
     f = tmp_path / "a.txt"
     f.write_text("evil.example.com\nhttp://evil.example.com/a/b?c=1\n")
     ingest(store, f, IngestOptions(enclave="e1", tags=("c2",)))
-    r = _get(store, "/api/indicators/evil[.]example[.]com")
+    r = _get(store, "/api/indicators/evil[.]example[.]com", key=key)
     assert r.status_code == 200
     [ind] = r.json()["indicators"]
     assert ind["type"] == "domain" and ind["tags"] == {"e1": ["c2"]}
-    r = _get(store, "/api/indicators/http://evil.example.com/a/b%3Fc=1")
+    r = _get(store, "/api/indicators/http://evil.example.com/a/b%3Fc=1", key=key)
     assert r.status_code == 200 and r.json()["indicators"][0]["type"] == "url"
-    assert _get(store, "/api/indicators/nope.example.org").status_code == 404
-    assert _get(store, "/api/indicators/evil.example.com?enclave=other").status_code == 404
+    assert _get(store, "/api/indicators/nope.example.org", key=key).status_code == 404
+    assert _get(store, "/api/indicators/evil.example.com?enclave=other", key=key).status_code == 404
     assert _get(store, "/api/openapi.json").status_code == 200

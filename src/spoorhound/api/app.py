@@ -1,17 +1,19 @@
 """The web application: an app factory, one router per resource.
 
-This is the minimal API of the foundation (health and indicator lookup). API keys
-and per-caller enclave scoping arrive with the REST API issue; until then the
-server binds to loopback by default and serves the local administrator.
+Every ``/api`` route needs an API key (``Authorization: Bearer sk_…`` or
+``X-API-Key``) except ``/health``; reads are scoped to the caller's enclaves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 
 from spoorhound import __version__
+from spoorhound.api.admin import router as admin_router
+from spoorhound.api.auth import CallerDep, install_limits
 from spoorhound.services import indicators as indicator_service
 from spoorhound.storage.engine import Store
 
@@ -40,12 +42,17 @@ def get_health(store: StoreDep) -> dict[str, Any]:
 def get_indicator(
     value: str,
     store: StoreDep,
+    caller: CallerDep,
     enclave: Annotated[list[str] | None, Query(description="Only these enclaves")] = None,
     type: Annotated[str | None, Query(description="Only this indicator type")] = None,
 ) -> dict[str, Any]:
-    """Everything stored about one indicator value (refanged and canonicalised first)."""
+    """Everything the caller may see about one indicator value (refanged and canonicalised first)."""
+    scope: Collection[str] | None = caller.scope
+    if enclave:
+        # A requested enclave narrows the caller's scope; it can never widen it.
+        scope = [e for e in enclave if caller.scope is None or e in caller.scope]
     try:
-        found = indicator_service.lookup(store, value, scope=enclave, type=type)
+        found = indicator_service.lookup(store, value, scope=scope, type=type)
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     if not found:
@@ -53,8 +60,11 @@ def get_indicator(
     return {"value": value, "indicators": found}
 
 
-def create_app(store: Store) -> FastAPI:
-    """Build the application around ``store`` (no global state)."""
+def create_app(store: Store, **limits: Any) -> FastAPI:
+    """Build the application around ``store`` (no global state).
+
+    ``limits`` override the request limits of :func:`spoorhound.api.auth.install_limits`.
+    """
     app = FastAPI(
         title="Spoorhound",
         version=__version__,
@@ -64,4 +74,6 @@ def create_app(store: Store) -> FastAPI:
     app.state.store = store
     app.include_router(health)
     app.include_router(indicators)
+    app.include_router(admin_router)
+    install_limits(app, **limits)
     return app

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from spoorhound import __version__
+from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.config import Settings
@@ -540,6 +541,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 cli.add_command(extract)
+register_access(cli)
 
 
 def main() -> None:
