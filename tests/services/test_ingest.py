@@ -287,3 +287,22 @@ def test_streaming_memory_does_not_grow_with_file_size(sqlite_store: Store, tmp_
 
     small, large = peak(50_000), peak(400_000)
     assert large < small * 1.5 + (2 << 20), (small, large)
+
+
+def test_scoped_search_shows_only_visible_seen_times(store: Store, tmp_path: Path) -> None:
+    from spoorhound.services.indicators import SearchFilter, search
+
+    ingest(
+        store,
+        _write(tmp_path, "a.csv", "value,last_seen\nexample.org,2024-01-01\n"),
+        IngestOptions(enclave="a"),
+    )
+    ingest(
+        store,
+        _write(tmp_path, "b.csv", "value,last_seen\nexample.org,2025-06-01\n"),
+        IngestOptions(enclave="b"),
+    )
+    [mine] = search(store, SearchFilter(), scope=["a"])
+    assert mine["last_seen"] == 1704067200  # enclave b's later sighting does not leak
+    [everything] = search(store, SearchFilter(), scope=None)
+    assert everything["last_seen"] == 1748736000

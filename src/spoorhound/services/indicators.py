@@ -9,7 +9,6 @@ so nothing about other enclaves leaks (not even when an indicator was active).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -19,13 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from spoorhound.core.context import normalize_tag
-from spoorhound.core.fang import refang
-from spoorhound.core.indicators import InvalidIndicator, UnknownType, parse, resolve_type
+from spoorhound.core.indicators import resolve_type
 from spoorhound.services import audit
 from spoorhound.services.jobs import now
 from spoorhound.storage import schema
 from spoorhound.storage.bulk import ensure_names
 from spoorhound.storage.engine import Store
+from spoorhound.storage.query_sql import candidate_values, like_pattern
 
 __all__ = [
     "SearchFilter",
@@ -51,20 +50,6 @@ def _visible_enclaves(scope: Scope) -> sa.ColumnElement[bool] | None:
     if scope is None:
         return None
     return E.c.name.in_(list(scope))
-
-
-def candidate_values(value: str) -> list[str]:
-    """The stored values ``value`` may be: its canonical form(s) and the text as written.
-
-    An md5-shaped string may be stored as md5, imphash or ja3 (same canonical value);
-    a bare name may be a file name or a domain; so lookups go by value, not by type.
-    """
-    raw = value.strip()
-    out = [raw]
-    for text in dict.fromkeys((raw, refang(raw).strip())):
-        with contextlib.suppress(InvalidIndicator, UnknownType):
-            out.append(parse(text).value)
-    return list(dict.fromkeys(v for v in out if v))
 
 
 def _indicator_rows(
@@ -187,11 +172,6 @@ class SearchFilter:
     source: str | None = None
 
 
-def _like_pattern(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%") if "*" in value else f"%{escaped}%"
-
-
 def _where(f: SearchFilter, scope: Scope) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = []
     enclaves: list[str] | None = list(scope) if scope is not None else None
@@ -200,7 +180,9 @@ def _where(f: SearchFilter, scope: Scope) -> list[sa.ColumnElement[bool]]:
     if f.type:
         conds.append(I.c.type == resolve_type(f.type).value)
     if f.value:
-        conds.append(I.c.value.like(_like_pattern(f.value), escape="\\"))
+        conds.append(
+            I.c.value.like(like_pattern(f.value if "*" in f.value else f"*{f.value}*"), escape="\\")
+        )
     if f.since is not None:
         conds.append(I.c.last_seen >= f.since)
     if enclaves is not None or f.source:
@@ -254,6 +236,18 @@ def search(
             for pk, name in conn.execute(tq):
                 if name not in by_pk[pk]["tags"]:
                     by_pk[pk]["tags"].append(name)
+            if scope is not None:
+                # Seen-times from the caller's enclaves only, as lookup does.
+                sq = (
+                    sa.select(
+                        O.c.indicator_pk, sa.func.min(O.c.first_seen), sa.func.max(O.c.last_seen)
+                    )
+                    .join(E, E.c.id == O.c.enclave_id)
+                    .where(O.c.indicator_pk.in_(list(by_pk)), E.c.name.in_(list(scope)))
+                    .group_by(O.c.indicator_pk)
+                )
+                for pk, first, last in conn.execute(sq):
+                    by_pk[pk]["first_seen"], by_pk[pk]["last_seen"] = first, last
     for r in rows:
         del r["pk"]
         r["tags"].sort()

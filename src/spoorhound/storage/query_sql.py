@@ -166,7 +166,7 @@ def _supernets(text: str) -> list[str]:
     return out
 
 
-def _candidates(value: str) -> list[str]:
+def candidate_values(value: str) -> list[str]:
     """The stored values ``value`` may be: canonical form(s) and the text as written."""
     raw = value.strip()
     out = [raw]
@@ -276,7 +276,7 @@ class _Compiler:
     def f_value(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         if op == "~":
             return self.like(I.c.value, refang(str(v)))
-        values = [c for x in _list(v) for c in _candidates(x)]
+        values = [c for x in _list(v) for c in candidate_values(x)]
         return I.c.value.in_(list(dict.fromkeys(values)))
 
     def f_type(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
