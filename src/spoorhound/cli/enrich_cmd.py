@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from spoorhound.cli.output import emit, emit_json, fmt_time
@@ -26,8 +27,14 @@ from spoorhound.config import Settings
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.timespec import parse_since
 from spoorhound.enrich import runtime
+from spoorhound.enrich.config import (
+    ProviderConfigError,
+    config_problems,
+    load_configs,
+    public_view,
+)
 from spoorhound.enrich.plugins import available_providers
-from spoorhound.enrich.provider import HttpProvider, Provider, RateLimit
+from spoorhound.enrich.provider import RateLimit
 from spoorhound.services import enrichment as enrichment_service
 from spoorhound.services import watchlists as watch_service
 from spoorhound.services.enrichment import Selection
@@ -140,10 +147,13 @@ def _print_job(job: dict[str, Any]) -> None:
         emit(rows, [*cols, "cached", "withheld", "skipped"], console=err)
     elif job.get("result"):
         emit_json(job["result"])
+    missing = (job.get("result") or {}).get("missing_providers")
+    if missing:
+        err.print(f"[yellow]not enabled, skipped: {', '.join(missing)}[/]")
     for m in job.get("messages", []):
-        err.print(f"[yellow]{m}[/]")
+        err.print(f"[yellow]{escape(m)}[/]")
     if job.get("error") and not job.get("messages"):
-        err.print(f"[red]{job['error']}[/]")
+        err.print(f"[red]{escape(job['error'])}[/]")
 
 
 def _run(
@@ -164,7 +174,11 @@ def _run(
             err.print(f"queued job {job_id} (see `spoorhound jobs show {job_id}`)")
             return None
         return _progress_bar(store, job_id, quiet)
-    runtime.start_runtime(state.settings, store=store)
+    problems: list[str] = []
+    enabled = runtime.default_providers(state.settings, problems)
+    for message in problems:  # once per provider, not once per indicator
+        err.print(f"[yellow]{escape(message)}[/]")
+    runtime.start_runtime(state.settings, store=store, providers=enabled)
     try:
         job_id = runtime.submit(store, sel, providers=providers, force=force)
         return _progress_bar(store, job_id, quiet)
@@ -277,23 +291,26 @@ def worker_cmd(ctx: click.Context, executor_id: str | None) -> None:
     err.print("worker stopped")
 
 
-def _key_state(p: Provider) -> str:
-    if not p.needs_key:
-        return "not needed"
-    if isinstance(p, HttpProvider):
-        return "set" if p.http.api_key is not None else "unset"
-    return "unset"
-
-
 @click.command("providers")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
 def providers_cmd(ctx: click.Context, as_json: bool) -> None:
     """List enrichment providers: kind, types, TLP ceiling, limits, enabled, key (never shown)."""
-    enabled = runtime.default_providers(_state(ctx).settings)
+    data_dir = _state(ctx).settings.data_dir
+    problems: list[str] = []
     rows = []
     for name, cls in available_providers().items():
-        inst = enabled.get(name)
+        # One provider at a time: an invalid table is reported, the list still shown.
+        try:
+            cfg = load_configs(data_dir, {name: cls})[name]
+        except ProviderConfigError as e:
+            problems.append(str(e))
+            enabled: bool | str = "invalid settings"
+            key = "?"
+        else:
+            problems.extend(config_problems({name: cfg}, {name: cls}))
+            enabled = cfg.enabled
+            key = public_view(cfg).get("api_key", "unset") if cls.needs_key else "not needed"
         rows.append(
             {
                 "name": name,
@@ -302,12 +319,15 @@ def providers_cmd(ctx: click.Context, as_json: bool) -> None:
                 "max_tlp": cls.max_tlp,
                 "limits": _limits(cls.rate_limit),
                 "cache": f"{cls.cache_ttl}s",
-                "enabled": inst is not None,
-                "key": _key_state(inst) if inst else ("needed" if cls.needs_key else "not needed"),
+                "enabled": enabled,
+                "key": key,
             }
         )
     cols = ["name", "kind", "types", "max_tlp", "limits", "cache", "enabled", "key"]
     emit(rows, cols, fmt="json" if as_json else "table")
+    if not as_json:
+        for message in problems:
+            err.print(f"[yellow]{escape(message)}[/]")
 
 
 @click.command("history")
@@ -343,7 +363,7 @@ def history_cmd(
                 if r["checked_at"] and r["checked_at"] != r["fetched_at"]:
                     when += f" (confirmed {fmt_time(r['checked_at'])})"
                 if r["status"] not in enrichment_service.GOOD:
-                    console.print(f"    {when}  [red]{r['status']}[/]: {r['error'] or ''}")
+                    console.print(f"    {when}  [red]{r['status']}[/]: {escape(r['error'] or '')}")
                     continue
                 head = f"{r['status']}, {r['verdict'] or 'unknown'}"
                 if r["score"] is not None:
@@ -353,7 +373,7 @@ def history_cmd(
                 else:  # the first answer: show what it said, briefly
                     attrs = [f"{k}={v}" for k, v in (r["attributes"] or {}).items()][:6]
                     changes = "first result" + (f": {', '.join(attrs)}" if attrs else "")
-                console.print(f"    {when}  {head}  — {changes}")
+                console.print(f"    {when}  {head}  — {escape(changes)}")
 
 
 @click.group("watch")

@@ -3,9 +3,9 @@
 Shape of a job (``enrich_job``, durable, id = the job's id):
 
 1. *plan* (step): select the indicators (filters, scope, recency) and cut them into
-   pk ranges; record per-provider totals on the job;
+   pk ranges; record per-provider totals and the number of parts on the job;
 2. for every (provider, range) enqueue ``enrich_range`` on the provider's queue
-   ``enrich-<name>``, then wait for them all and mark the job done.
+   ``enrich-<name>``; each part records its end, and the last one marks the job done.
 
 ``enrich_range`` (one per provider and range) keeps only the indicators the
 provider handles, may see (TLP ceiling; TLP:RED never leaves) and has not answered
@@ -158,76 +158,56 @@ def to_answer(pk: int, r: EnrichmentResult) -> Answer:
 
 
 @DBOS.step()
-def _plan(job_id: str) -> dict[str, Any]:
+def _plan(job_id: str) -> list[tuple[str, int, int]]:
     ctx = _ctx()
     store = ctx.store
-    job = results.job_progress(store, job_id)
-    if job is None:
-        raise RuntimeError(f"no job {job_id}")
-    params = job["params"] or {}
+    with store.read() as conn:
+        params = conn.execute(_job_row(job_id)).mappings().one()["params"] or {}
     sel = Selection.from_dict(params.get("selection") or {})
-    names = [n for n in (params.get("providers") or sorted(ctx.providers)) if n in ctx.providers]
-    missing = sorted(set(params.get("providers") or ()) - set(names))
+    wanted = params.get("providers") or sorted(ctx.providers)
+    names = [n for n in wanted if n in ctx.providers]
+    missing = sorted(set(wanted) - set(names))
     any_http = any(ctx.providers[n].network for n in names)
     chunk = ctx.settings.http_chunk if any_http else ctx.settings.offline_chunk
     ranges, by_type = results.plan_ranges(store, sel, chunk)
+    # Offline providers take bigger pieces than an HTTP-sized plan: merge neighbours.
+    ratio = max(1, ctx.settings.offline_chunk // max(1, ctx.settings.http_chunk))
+    parts: list[tuple[str, int, int]] = []
+    for name in names:
+        step = ratio if any_http and not ctx.providers[name].network else 1
+        for i in range(0, len(ranges), step):
+            part = ranges[i : i + step]
+            parts.append((name, part[0][0], part[-1][1]))
     total = {n: sum(c for t, c in by_type.items() if t in ctx.providers[n].types) for n in names}
+    result = {"total": total, "parts": len(parts), "missing_providers": missing}
     with store.write() as conn:
-        conn.execute(
-            schema.job.update()
-            .where(schema.job.c.id == job_id)
-            .values(result={"total": total, "ranges": len(ranges), "missing_providers": missing})
-        )
-    return {"providers": names, "ranges": ranges}
-
-
-def _group(ranges: Sequence[Sequence[int]], n: int) -> list[tuple[int, int]]:
-    # Offline providers take bigger pieces than the HTTP-sized plan: merge neighbours.
-    out = []
-    for i in range(0, len(ranges), n):
-        part = ranges[i : i + n]
-        out.append((int(part[0][0]), int(part[-1][1])))
-    return out
+        conn.execute(schema.job.update().where(schema.job.c.id == job_id).values(result=result))
+    return parts
 
 
 @DBOS.step()
-def _finish(job_id: str, outcomes: list[dict[str, int]]) -> None:
+def _part_done(job_id: str, name: str, lo: int, hi: int) -> bool:
     store = _ctx().store
-    job = results.job_progress(store, job_id)
-    assert job is not None
-    summary = dict(job.get("result") or {})
-    summary["providers"] = job["providers"]
-    failed = sum(p.get("failed", 0) for p in job["providers"].values())
-    summary["failed"] = failed
     with store.write() as conn:
-        conn.execute(
-            schema.job.update()
-            .where(schema.job.c.id == job_id)
-            .values(
-                status="done",
-                finished_at=now(),
-                result=summary,
-                error="; ".join(job["messages"]) or None,
-            )
-        )
+        results.record_batch(conn, job_id, name, f"end:{lo}-{hi}", now())
+    return results.finish_if_complete(store, job_id)
 
 
 @DBOS.workflow()
 def enrich_job(job_id: str) -> None:
-    """Run enrichment job ``job_id`` (created by ``runtime.submit``) to completion."""
-    plan = _plan(job_id)
-    ctx = _ctx()
-    ratio = max(1, ctx.settings.offline_chunk // max(1, ctx.settings.http_chunk))
-    handles = []
-    any_http = any(ctx.providers[n].network for n in plan["providers"])
-    for name in plan["providers"]:
-        p = ctx.providers[name]
-        ranges = _group(plan["ranges"], ratio) if any_http and not p.network else plan["ranges"]
+    """Plan enrichment job ``job_id`` (created by ``runtime.create_enrich_job``) and
+    enqueue its parts; the part that completes last marks the job done.
+
+    The job does not wait on its parts: a waiting workflow would hold a worker
+    thread for the whole job, and keep a stopping process from exiting.
+    """
+    parts = _plan(job_id)
+    for name, lo, hi in parts:
         queue = DBOS.retrieve_queue(queue_name(name))
         assert queue is not None, f"queue of {name} not registered"
-        for lo, hi in ranges:
-            handles.append(queue.enqueue(enrich_range, job_id, name, int(lo), int(hi)))
-    _finish(job_id, [h.get_result() for h in handles])
+        queue.enqueue(enrich_range, job_id, name, int(lo), int(hi))
+    if not parts:
+        _part_done(job_id, "", 0, 0)
 
 
 # -- one provider over one range ---------------------------------------------------------
@@ -275,6 +255,7 @@ def enrich_range(job_id: str, name: str, lo: int, hi: int) -> dict[str, int]:
         size = ctx.settings.offline_chunk
         for i in range(0, len(todo), size):
             _add(totals, _offline_batch(job_id, name, todo[i : i + size]))
+        _part_done(job_id, name, lo, hi)
         return totals
     quotas = {
         k: v for k, v in (("day", p.rate_limit.per_day), ("month", p.rate_limit.per_month)) if v
@@ -299,6 +280,7 @@ def enrich_range(job_id: str, name: str, lo: int, hi: int) -> dict[str, int]:
             if rest:
                 _skip(job_id, name, rest)
             break
+    _part_done(job_id, name, lo, hi)
     return totals
 
 

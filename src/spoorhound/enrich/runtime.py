@@ -36,8 +36,9 @@ from sqlalchemy.engine import make_url
 
 from spoorhound.config import Settings
 from spoorhound.enrich import runner
+from spoorhound.enrich.config import ProviderConfigError, enabled_providers
 from spoorhound.enrich.plugins import available_providers
-from spoorhound.enrich.provider import OfflineProvider, Provider
+from spoorhound.enrich.provider import Provider
 from spoorhound.enrich.runner import JOBS_QUEUE, RunnerContext, RunnerSettings, queue_name
 from spoorhound.services.enrichment import Selection, job_progress
 from spoorhound.services.jobs import create_job
@@ -73,18 +74,23 @@ def system_database_url(settings: Settings) -> str:
     )
 
 
-def default_providers(settings: Settings) -> dict[str, Provider]:
-    """The providers enabled by default: every installed offline provider.
+def default_providers(settings: Settings, problems: list[str] | None = None) -> dict[str, Provider]:
+    """Every enabled provider that can run, configured from ``providers.toml`` and the
+    environment (offline ones on by default, HTTP ones once configured).
 
-    HTTP providers stay off until configured (keys, base URLs); callers pass their
-    configured instances explicitly.
+    Providers that are enabled but cannot run (no API key, invalid settings) are
+    left out; their messages go to ``problems``.
     """
     out: dict[str, Provider] = {}
+    # One provider at a time, so one invalid table does not stop the others.
     for name, cls in available_providers().items():
-        if issubclass(cls, OfflineProvider):
-            inst = cls()
-            if inst.config.enabled:
-                out[name] = inst
+        try:
+            found = enabled_providers(settings.data_dir, {name: cls}, problems=problems)
+        except ProviderConfigError as e:
+            if problems is not None:
+                problems.append(str(e))
+            continue
+        out.update((p.name, p) for p in found)
     return out
 
 

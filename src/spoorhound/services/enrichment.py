@@ -38,7 +38,7 @@ from spoorhound.services.indicators import (
     _where,
     candidate_values,
 )
-from spoorhound.services.jobs import get_job
+from spoorhound.services.jobs import get_job, now
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
 
@@ -52,6 +52,7 @@ __all__ = [
     "diff",
     "disable_provider",
     "disabled_reason",
+    "finish_if_complete",
     "fresh_pks",
     "history",
     "job_progress",
@@ -592,3 +593,36 @@ def job_progress(store: Store, job_id: str) -> dict[str, Any] | None:
     job["providers"] = per
     job["messages"] = [f"{p}: {e}" for p, e in msgs]
     return job
+
+
+def finish_if_complete(store: Store, job_id: str) -> bool:
+    """Mark an enrichment job done once every planned part has recorded its end.
+
+    Idempotent, and safe when parts finish at once: the ends are counted before the
+    counters are read (a part records its batches before its end), and only a
+    ``running`` job is updated.
+    """
+    with store.read() as conn:
+        ended = conn.execute(
+            sa.select(sa.func.count()).where(B.c.job_id == job_id, B.c.batch_key.like("end:%"))
+        ).scalar_one()
+    job = job_progress(store, job_id)
+    if job is None or job["status"] != "running":
+        return False
+    summary = dict(job.get("result") or {})
+    if ended < int(summary.get("parts", 0)):
+        return False
+    summary["providers"] = job["providers"]
+    summary["failed"] = sum(p.get("failed", 0) for p in job["providers"].values())
+    with store.write() as conn:
+        res = conn.execute(
+            schema.job.update()
+            .where(schema.job.c.id == job_id, schema.job.c.status == "running")
+            .values(
+                status="done",
+                finished_at=now(),
+                result=summary,
+                error="; ".join(job["messages"]) or None,
+            )
+        )
+    return bool(res.rowcount)
