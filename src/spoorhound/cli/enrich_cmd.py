@@ -11,6 +11,7 @@ interrupted run is resumed by the next runtime on the same data directory).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -270,24 +271,36 @@ def enrich_cmd(
 @click.option("--executor-id", help="DBOS executor id (default: local; unique per machine).")
 @click.pass_context
 def worker_cmd(ctx: click.Context, executor_id: str | None) -> None:
-    """Process enrichment queues and watchlist schedules until Ctrl-C."""
+    """Process enrichment queues and watchlist schedules until Ctrl-C (or SIGTERM).
+
+    One worker per data directory; with a PostgreSQL store, start workers on more
+    machines, each with its own --executor-id (a restarted worker resumes the
+    unfinished work of its executor id).
+    """
     state = _state(ctx)
     store = state.store()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with runtime.worker_lock(state.settings):
-        rt = runtime.start_runtime(state.settings, store=store, executor_id=executor_id)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(runtime.worker_lock(state.settings))
+        except RuntimeError as e:
+            raise click.ClickException(str(e)) from None
+        problems: list[str] = []
+        enabled = runtime.default_providers(state.settings, problems)
+        for message in problems:
+            err.print(f"[yellow]{escape(message)}[/]")
+        runtime.start_runtime(
+            state.settings, store=store, providers=enabled, executor_id=executor_id
+        )
+        stack.callback(runtime.stop_runtime)
         err.print(
             f"worker on {runtime.system_database_url(state.settings)}: "
-            f"{', '.join(sorted(rt.providers)) or 'no providers'} (Ctrl-C to stop)"
+            f"{', '.join(sorted(enabled)) or 'no providers'} (Ctrl-C to stop)"
         )
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             while not stop.wait(1.0):
                 pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            runtime.stop_runtime()
     err.print("worker stopped")
 
 

@@ -47,6 +47,7 @@ from spoorhound.storage.engine import Store
 __all__ = [
     "APP_NAME",
     "default_providers",
+    "embedded_runtime",
     "enqueue_job",
     "start_runtime",
     "stop_runtime",
@@ -256,11 +257,40 @@ def worker_running(settings: Settings) -> bool:
 
 @contextmanager
 def worker_lock(settings: Settings) -> Iterator[None]:
-    """Hold the worker lock while a worker runs (advisory; released when the process dies)."""
+    """Hold this data directory's worker lock while a worker runs.
+
+    Advisory (``flock``), released by the kernel when the process dies, even by
+    SIGKILL. Raises RuntimeError when another process holds it: two runtimes on one
+    embedded data directory would both recover the same unfinished workflows.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(_lock_path(settings), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"another worker (or server) is running on {settings.data_dir}"
+            ) from None
         yield
     finally:
         os.close(fd)
+
+
+@contextmanager
+def embedded_runtime(settings: Settings, store: Store) -> Iterator[RunnerContext | None]:
+    """The runtime inside ``spoorhound serve``: started unless a worker already runs on
+    this data directory (then jobs go to that worker through the queue).
+
+    While it runs it holds the worker lock, so ``spoorhound enrich`` hands its jobs
+    over instead of starting a second runtime.
+    """
+    if worker_running(settings):
+        yield None
+        return
+    with worker_lock(settings):
+        ctx = start_runtime(settings, store=store)
+        try:
+            yield ctx
+        finally:
+            stop_runtime()
