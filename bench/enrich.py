@@ -2,8 +2,13 @@
 
 Usage::
 
-    .venv/bin/python bench/enrich.py [--lookups 20000] [--limited 50] [--crash 100000]
-                                      [--skip b|c]
+    .venv/bin/python bench/enrich.py [--offline 1000000] [--offline-providers ipclass,hash]
+                                      [--lookups 20000] [--limited 50] [--crash 100000]
+                                      [--skip a|b|c]
+
+(a) offline providers through the runner over ``--offline`` stored IPv4 indicators:
+    indicators/s per provider from job submission to done (selection, TLP, cache,
+    ``enrich_many``, storing every answer, job progress).
 
 (b) an HTTP provider against a local emulator (a separate process, raw ASGI on
     uvicorn) with no limit: lookups/s end to end through the DBOS queue — from job
@@ -304,6 +309,30 @@ def bench_c(tmp: Path, n: int) -> None:
     )
 
 
+def bench_a(tmp: Path, n: int, names: list[str]) -> None:
+    t0 = time.perf_counter()
+    settings, store = _fresh(tmp, "a", n)
+    print(f"(a) {n:,} indicators stored in {time.perf_counter() - t0:.1f}s")
+    classes = available_providers()
+    providers: dict[str, Provider] = {name: classes[name]() for name in names}
+    runtime.start_runtime(
+        settings,
+        store=store,
+        providers=providers,
+        runner_settings=RunnerSettings(watch_schedule=None),
+    )
+    try:
+        for name in names:
+            secs, job = _run_job(store, name)
+            c = job["providers"][name]
+            print(
+                f"(a) {name}: {c['done']:,} indicators enriched and stored in {secs:.1f}s = "
+                f"{c['done'] / secs:,.0f} indicators/s through the runner"
+            )
+    finally:
+        runtime.stop_runtime()
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_serve":
         _serve(int(sys.argv[2]))
@@ -312,12 +341,16 @@ def main() -> None:
         _worker(sys.argv[2])
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--offline", type=int, default=1_000_000)
+    ap.add_argument("--offline-providers", default="ipclass,hash")
     ap.add_argument("--lookups", type=int, default=20_000)
     ap.add_argument("--limited", type=int, default=50)
     ap.add_argument("--crash", type=int, default=100_000)
-    ap.add_argument("--skip", action="append", default=[], choices=["b", "c"])
+    ap.add_argument("--skip", action="append", default=[], choices=["a", "b", "c"])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="spoorhound-bench-enrich-") as tmp:
+        if "a" not in args.skip:
+            bench_a(Path(tmp), args.offline, args.offline_providers.split(","))
         if "b" not in args.skip:
             bench_b(Path(tmp), args.lookups, args.limited)
         if "c" not in args.skip:
