@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/enrich.py [--offline 1000000] [--offline-providers ipclass,hash]
+    .venv/bin/python bench/enrich.py [--offline 1000000] [--offline-providers ipclass,geoip]
                                       [--lookups 20000] [--limited 50] [--crash 100000]
                                       [--skip a|b|c]
 
@@ -342,7 +342,7 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--offline", type=int, default=1_000_000)
-    ap.add_argument("--offline-providers", default="ipclass,hash")
+    ap.add_argument("--offline-providers", default="ipclass,geoip")
     ap.add_argument("--lookups", type=int, default=20_000)
     ap.add_argument("--limited", type=int, default=50)
     ap.add_argument("--crash", type=int, default=100_000)

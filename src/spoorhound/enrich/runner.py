@@ -169,16 +169,19 @@ def _plan(job_id: str) -> list[tuple[str, int, int]]:
     missing = sorted(set(wanted) - set(names))
     any_http = any(ctx.providers[n].network for n in names)
     chunk = ctx.settings.http_chunk if any_http else ctx.settings.offline_chunk
-    ranges, by_type = results.plan_ranges(store, sel, chunk)
+    handled = {t.value for n in names for t in ctx.providers[n].types}
+    ranges, by_type = results.plan_ranges(store, sel, chunk, handled)
     # Offline providers take bigger pieces than an HTTP-sized plan: merge neighbours.
     ratio = max(1, ctx.settings.offline_chunk // max(1, ctx.settings.http_chunk))
+    total = {n: sum(c for t, c in by_type.items() if t in ctx.providers[n].types) for n in names}
     parts: list[tuple[str, int, int]] = []
     for name in names:
+        if not total[name]:
+            continue  # nothing of its types selected: no empty parts on its queue
         step = ratio if any_http and not ctx.providers[name].network else 1
         for i in range(0, len(ranges), step):
             part = ranges[i : i + step]
             parts.append((name, part[0][0], part[-1][1]))
-    total = {n: sum(c for t, c in by_type.items() if t in ctx.providers[n].types) for n in names}
     result = {"total": total, "parts": len(parts), "missing_providers": missing}
     with store.write() as conn:
         conn.execute(schema.job.update().where(schema.job.c.id == job_id).values(result=result))

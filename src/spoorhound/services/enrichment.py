@@ -463,22 +463,25 @@ class Selection:
 
 
 def plan_ranges(
-    store: Store, sel: Selection, chunk: int
+    store: Store, sel: Selection, chunk: int, types: Iterable[str] | None = None
 ) -> tuple[list[tuple[int, int]], dict[str, int]]:
     """Split the selected indicators into pk ranges of at most ``chunk`` indicators each.
 
-    Returns the ranges and the count of selected indicators per type. Ranges (not
-    pk lists) keep workflow arguments small at the million scale; indicators
-    ingested later get larger pks and fall outside them.
+    Only indicators of ``types`` count when given (the types the job's providers
+    handle). Returns the ranges and the count of selected indicators per type.
+    Ranges (not pk lists) keep workflow arguments small at the million scale;
+    indicators ingested later get larger pks and fall outside them.
     """
     ranges: list[tuple[int, int]] = []
-    types: dict[str, int] = {}
+    counts: dict[str, int] = {}
     q = sa.select(I.c.pk, I.c.type).where(*sel.where()).order_by(I.c.pk)
+    if types is not None:
+        q = q.where(I.c.type.in_(sorted(set(types))))
     with store.read() as conn:
         lo = last = None
         n = 0
         for pk, itype in conn.execution_options(yield_per=50_000).execute(q):
-            types[itype] = types.get(itype, 0) + 1
+            counts[itype] = counts.get(itype, 0) + 1
             if lo is None:
                 lo = pk
             last = pk
@@ -488,7 +491,7 @@ def plan_ranges(
                 lo, n = None, 0
         if lo is not None and last is not None:
             ranges.append((lo, last))
-    return ranges, types
+    return ranges, counts
 
 
 def load_range(
