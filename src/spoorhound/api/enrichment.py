@@ -26,6 +26,7 @@ from spoorhound.config import Settings
 from spoorhound.core.indicators import UnknownType
 from spoorhound.enrich import runtime
 from spoorhound.services import enrichment as enrichment_service
+from spoorhound.services import enrichment_progress
 from spoorhound.services.access import Caller
 from spoorhound.services.enrichment import Selection
 from spoorhound.services.indicators import SearchFilter
@@ -123,7 +124,7 @@ def post_enrich(
 @router.get("/api/jobs/{job_id}")
 def get_job(job_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
     """A job's status, per-provider progress counters and messages."""
-    job = enrichment_service.job_progress(store, job_id)
+    job = enrichment_progress.job_progress(store, job_id)
     visible = caller.scope
     if job is not None and visible is not None:
         covered = ((job.get("params") or {}).get("selection") or {}).get("scope")

@@ -37,6 +37,7 @@ from spoorhound.enrich.config import (
 from spoorhound.enrich.plugins import available_providers
 from spoorhound.enrich.provider import RateLimit
 from spoorhound.services import enrichment as enrichment_service
+from spoorhound.services import enrichment_progress
 from spoorhound.services import watchlists as watch_service
 from spoorhound.services.enrichment import Selection
 from spoorhound.services.indicators import SearchFilter
@@ -451,7 +452,7 @@ def jobs_group() -> None:
 @click.pass_context
 def jobs_show(ctx: click.Context, job_id: str, as_json: bool) -> None:
     """Status, progress and messages of job JOB_ID."""
-    job = enrichment_service.job_progress(_state(ctx).store(), job_id)
+    job = enrichment_progress.job_progress(_state(ctx).store(), job_id)
     if job is None:
         raise click.ClickException(f"no job {job_id}")
     if as_json:

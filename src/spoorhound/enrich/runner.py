@@ -59,6 +59,7 @@ from spoorhound.enrich.provider import (
     tlp_allows,
 )
 from spoorhound.services import enrichment as results
+from spoorhound.services import enrichment_progress as progress
 from spoorhound.services import provider_usage, watchlists
 from spoorhound.services.enrichment import Answer, Selection
 from spoorhound.services.jobs import create_job, now
@@ -192,8 +193,8 @@ def _plan(job_id: str) -> list[tuple[str, int, int]]:
 def _part_done(job_id: str, name: str, lo: int, hi: int) -> bool:
     store = _ctx().store
     with store.write() as conn:
-        results.record_batch(conn, job_id, name, f"end:{lo}-{hi}", now())
-    return results.finish_if_complete(store, job_id)
+        progress.record_batch(conn, job_id, name, f"end:{lo}-{hi}", now())
+    return progress.finish_if_complete(store, job_id)
 
 
 @DBOS.workflow()
@@ -237,7 +238,7 @@ def _select(job_id: str, name: str, lo: int, hi: int) -> list[int]:
         )
     todo = [pk for pk in allowed if pk not in fresh]
     with store.write() as conn:
-        results.record_batch(
+        progress.record_batch(
             conn, job_id, name, key, now(), withheld=len(pks) - len(allowed), cached=len(fresh)
         )
     return todo
@@ -303,7 +304,7 @@ def _reserve(name: str, quotas: dict[str, int], calls: int) -> tuple[int, float]
 @DBOS.step()
 def _skip(job_id: str, name: str, pks: list[int]) -> None:
     with _ctx().store.write() as conn:
-        results.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
+        progress.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
 
 
 def _batch_key(pks: Sequence[int]) -> str:
@@ -330,7 +331,7 @@ def _store(
 ) -> dict[str, int]:
     store = _ctx().store
     with store.write() as conn:
-        if results.batch_recorded(conn, job_id, name, _batch_key(pks)):
+        if progress.batch_recorded(conn, job_id, name, _batch_key(pks)):
             return {}
         c = results.store_results(conn, job_id, name, answers, at=now())
         counts = {
@@ -340,7 +341,7 @@ def _store(
             "failed": c.failed,
             **extra,
         }
-        results.record_batch(conn, job_id, name, _batch_key(pks), now(), **counts)
+        progress.record_batch(conn, job_id, name, _batch_key(pks), now(), **counts)
     return {**counts, "changes": c.changes}
 
 
@@ -349,7 +350,7 @@ def _offline_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
     p = _provider(name)
     assert isinstance(p, OfflineProvider)
     with _ctx().store.read() as conn:
-        if results.batch_recorded(conn, job_id, name, _batch_key(pks)):
+        if progress.batch_recorded(conn, job_id, name, _batch_key(pks)):
             return {}
     items = _load(_ctx().store, pks)
     try:
@@ -482,20 +483,20 @@ def _http_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
     p = _provider(name)
     assert isinstance(p, HttpProvider)
     with ctx.store.read() as conn:
-        if results.batch_recorded(conn, job_id, name, _batch_key(pks)):
+        if progress.batch_recorded(conn, job_id, name, _batch_key(pks)):
             return {}
-        reason = results.disabled_reason(conn, job_id, name)
+        reason = progress.disabled_reason(conn, job_id, name)
         last = provider_usage.last_call(conn, name)
     if reason is not None:
         with ctx.store.write() as conn:
-            results.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
+            progress.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
         return {"skipped": len(pks), "disabled": 1}
     items = _load(ctx.store, pks)
     answers, skipped, last_call = asyncio.run(_call_all(p, items, last, ctx.settings))
     auth = [a for a in answers if a.status == Status.AUTH_FAILED.value]
     if auth:
         with ctx.store.write() as conn:
-            first = results.disable_provider(
+            first = progress.disable_provider(
                 conn, job_id, name, auth[0].error or "auth failed", now()
             )
         if not first:

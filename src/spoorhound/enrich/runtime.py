@@ -40,7 +40,8 @@ from spoorhound.enrich.config import ProviderConfigError, enabled_providers
 from spoorhound.enrich.plugins import available_providers
 from spoorhound.enrich.provider import Provider
 from spoorhound.enrich.runner import JOBS_QUEUE, RunnerContext, RunnerSettings, queue_name
-from spoorhound.services.enrichment import Selection, job_progress
+from spoorhound.services.enrichment import Selection
+from spoorhound.services.enrichment_progress import job_progress
 from spoorhound.services.jobs import create_job
 from spoorhound.storage.engine import Store
 
