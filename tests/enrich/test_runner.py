@@ -29,6 +29,7 @@ from spoorhound.enrich.provider import (
     HttpProvider,
     OfflineProvider,
     Provider,
+    ProviderError,
     RateLimit,
     Related,
     Status,
@@ -54,6 +55,7 @@ class Emulator:
         self.times: dict[str, list[float]] = {}
         self.seen: list[tuple[str, str]] = []
         self.flaky: set[str] = set()
+        self.spent_until = 0.0
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -64,6 +66,8 @@ class Emulator:
             self.seen.append((kind, value))
             if kind == "auth":
                 return JSONResponse({"error": "bad key"}, status_code=401)
+            if kind == "spent" and self.spent_until > time.time():
+                return JSONResponse({"error": "QuotaExceededError"}, status_code=403)
             if kind == "flaky" and value in self.flaky:
                 self.flaky.discard(value)
                 return JSONResponse({"error": "slow down"}, 429, headers={"Retry-After": "1"})
@@ -122,6 +126,21 @@ class FakeQuota(FakeHttp):
     rate_limit: ClassVar[RateLimit] = RateLimit(per_day=3)
 
 
+class FakeSpent(FakeHttp):
+    """Reports its own quota as spent (403 with a quota error) until a reset."""
+
+    name: ClassVar[str] = "fake-spent"
+    kind: ClassVar[str] = "spent"
+
+    async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
+        try:
+            return await super().enrich(client, indicator)
+        except ProviderError as e:
+            if e.status is Status.AUTH_FAILED:
+                raise ProviderError(Status.QUOTA_EXCEEDED, "quota spent", 1.5) from None
+            raise
+
+
 class FakeOffline(OfflineProvider):
     name: ClassVar[str] = "fake-offline"
     title: ClassVar[str] = "Fake offline"
@@ -153,7 +172,7 @@ def rt(
     _, srv = emu
     cfg = HttpConfig(enabled=True, base_url=srv.base_url, timeout=5)
     providers: dict[str, Provider] = {"fake-offline": FakeOffline()}
-    for cls in (FakeHttp, FakePaced, FakeFlaky, FakeAuth, FakeQuota):
+    for cls in (FakeHttp, FakePaced, FakeFlaky, FakeAuth, FakeQuota, FakeSpent):
         providers[cls.name] = cls(cfg)
     runtime.start_runtime(
         settings,
@@ -387,3 +406,19 @@ def test_due_watchlists_are_re_enriched_with_change_events(
             )
         ).scalar()
     assert n == 1
+
+
+def test_a_quota_the_provider_reports_spent_defers_the_work(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    values = [f"198.51.106.{n}" for n in range(1, 4)]
+    for v in values:
+        e.answers[v] = {"verdict": "benign", "score": 4}
+    _ingest(rt, "t-spent", values)
+    e.spent_until = time.time() + 1.0
+    start = time.time()
+    job = _run(rt, "t-spent", ["fake-spent"])
+    assert job["providers"]["fake-spent"]["stored"] == len(values)
+    assert job["providers"]["fake-spent"]["failed"] == 0
+    assert time.time() - start >= 1.5  # waited for the Retry-After, then succeeded

@@ -99,6 +99,8 @@ class RunnerSettings:
     max_attempts: int = 4
     backoff: float = 1.0
     max_backoff: float = 60.0
+    #: How long to wait when a provider reports its quota spent without saying until when.
+    quota_fallback_wait: float = 3600.0
     #: Fixed quota period lengths in seconds instead of calendar day/month (tests).
     quota_lengths: dict[str, int | None] = field(default_factory=dict)
     polling_interval: float = 0.1
@@ -277,8 +279,17 @@ def enrich_range(job_id: str, name: str, lo: int, hi: int) -> dict[str, int]:
                 continue
             batch = batch[: granted * per_call]
         out = _http_batch(job_id, name, batch)
+        deferred: list[int] = out.pop("deferred", [])
+        retry_in: float = out.pop("wait", 0.0)
         _add(totals, out)
         i += len(batch)
+        if deferred:
+            # The provider says its quota is spent: our counters agree from now on,
+            # and the deferred indicators go first once the period has reset.
+            reset = _exhaust(name, quotas) if quotas else 0.0
+            DBOS.sleep(max(1.0, retry_in or reset or ctx.settings.quota_fallback_wait))
+            todo = todo[:i] + deferred + todo[i:]
+            continue
         if out.get("disabled"):
             rest = todo[i:]
             if rest:
@@ -403,6 +414,7 @@ def _interval(p: Provider) -> float:
 
 
 _RETRY = (Status.RATE_LIMITED, Status.ERROR, Status.QUOTA_EXCEEDED)
+_QUOTA = Status.QUOTA_EXCEEDED.value
 
 
 async def _call(
@@ -439,6 +451,11 @@ async def _call(
         except Exception as e:  # garbage a provider did not anticipate: retried like a 5xx
             err = ProviderError(Status.ERROR, f"{p.name}: {type(e).__name__}: {e}")
         attempt += 1
+        if err.status is Status.QUOTA_EXCEEDED:
+            # The provider's own quota ran out: the work waits for the reset (the
+            # runner sleeps durably), it is not a failure and not retried now.
+            wait = {"retry_after": err.retry_after}
+            return [Answer(pk, err.status.value, now(), payload=wait) for pk, _ in group]
         if err.status is Status.AUTH_FAILED:
             stop.set()
             return [Answer(pk, err.status.value, now(), error=err.reason) for pk, _ in group[:1]]
@@ -478,7 +495,7 @@ async def _call_all(
 
 
 @DBOS.step()
-def _http_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
+def _http_batch(job_id: str, name: str, pks: list[int]) -> dict[str, Any]:
     ctx = _ctx()
     p = _provider(name)
     assert isinstance(p, HttpProvider)
@@ -506,10 +523,28 @@ def _http_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
     if last_call:
         with ctx.store.write() as conn:
             provider_usage.set_last_call(conn, name, last_call)
+    quota = [a for a in answers if a.status == _QUOTA]
+    if quota:
+        answers = [a for a in answers if a.status != _QUOTA]
+        skipped -= len(quota)
+        waits = [a.payload["retry_after"] for a in quota if a.payload["retry_after"]]
+        done = [a.indicator_pk for a in answers]
+        out: dict[str, Any] = _store(job_id, name, done, answers, skipped=skipped) if done else {}
+        out["deferred"] = [a.indicator_pk for a in quota]
+        out["wait"] = max(waits, default=0.0)
+        return out
     out = _store(job_id, name, pks, answers, skipped=skipped)
     if auth:
         out["disabled"] = 1
     return out
+
+
+@DBOS.step()
+def _exhaust(name: str, quotas: dict[str, int]) -> float:
+    ctx = _ctx()
+    return provider_usage.exhaust(
+        ctx.store, name, quotas, now=time.time(), lengths=ctx.settings.quota_lengths
+    )
 
 
 # -- continuous tracking -----------------------------------------------------------------

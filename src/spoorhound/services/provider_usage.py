@@ -25,7 +25,7 @@ from spoorhound.services.enrichment import _insert
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
 
-__all__ = ["last_call", "period_bounds", "reserve", "set_last_call", "usage"]
+__all__ = ["exhaust", "last_call", "period_bounds", "reserve", "set_last_call", "usage"]
 
 U = schema.provider_usage
 PACE = "pace"
@@ -98,6 +98,33 @@ def reserve(
                     .values(used=U.c.used + grant)
                 )
     return grant, (0.0 if grant == units else max(0.0, wait))
+
+
+def exhaust(
+    store: Store,
+    provider: str,
+    quotas: Mapping[str, int],
+    *,
+    now: float,
+    lengths: Mapping[str, int | None] | None = None,
+) -> float:
+    """Mark the current periods of ``provider``'s quotas as used up (the provider said
+    so); returns the seconds until the earliest of them resets."""
+    lengths = lengths or {}
+    wait = math.inf
+    with store.write() as conn:
+        for period, quota in quotas.items():
+            start, end = period_bounds(period, now, lengths.get(period))
+            stmt = _insert(conn)(U).values(
+                provider=provider, period=period, period_start=start, used=quota
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["provider", "period", "period_start"], set_={"used": quota}
+                )
+            )
+            wait = min(wait, end - now)
+    return 0.0 if wait is math.inf else max(0.0, wait)
 
 
 def usage(store: Store, provider: str, *, now: float) -> dict[str, int]:
