@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ import httpx
 from dbos import DBOS, SetWorkflowID
 
 from spoorhound.core.indicators import Indicator, IndicatorType
+from spoorhound.enrich._httploop import HttpLoop
 from spoorhound.enrich.provider import (
     EnrichmentResult,
     HttpProvider,
@@ -115,6 +117,23 @@ class RunnerContext:
     store: Store
     providers: dict[str, Provider]
     settings: RunnerSettings = field(default_factory=RunnerSettings)
+    _http: HttpLoop | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def http_loop(self) -> HttpLoop:
+        """The shared HTTP event loop, started on first use."""
+        with self._lock:
+            if self._http is None:
+                # Room for every worker thread's in-flight calls.
+                self._http = HttpLoop(self.settings.http_concurrency * 4)
+            return self._http
+
+    def close(self) -> None:
+        """Stop the HTTP loop (the runtime is stopping)."""
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
 
 
 _context: RunnerContext | None = None
@@ -123,6 +142,8 @@ _context: RunnerContext | None = None
 def set_context(ctx: RunnerContext | None) -> None:
     """Install (or clear) the runtime context; called by ``start_runtime`` / ``stop_runtime``."""
     global _context
+    if _context is not None and _context is not ctx:
+        _context.close()
     _context = ctx
 
 
@@ -469,7 +490,11 @@ async def _call(
 
 
 async def _call_all(
-    p: HttpProvider, items: list[tuple[int, Indicator]], last: float, s: RunnerSettings
+    p: HttpProvider,
+    client: httpx.AsyncClient,
+    items: list[tuple[int, Indicator]],
+    last: float,
+    s: RunnerSettings,
 ) -> tuple[list[Answer], int, float]:
     gap = _interval(p)
     pacer = _Pacer(gap, last) if gap else None
@@ -480,11 +505,7 @@ async def _call_all(
     stop = asyncio.Event()
     size = max(1, p.batch_size)
     groups = [items[i : i + size] for i in range(0, len(items), size)]
-    limits = httpx.Limits(
-        max_connections=s.http_concurrency, max_keepalive_connections=s.http_concurrency
-    )
-    async with httpx.AsyncClient(verify=p.http.verify_tls, limits=limits) as client:
-        got = await asyncio.gather(*(_call(p, client, g, pacer, sem, stop, s) for g in groups))
+    got = await asyncio.gather(*(_call(p, client, g, pacer, sem, stop, s) for g in groups))
     answers = [a for group in got if group is not None for a in group]
     auth = [a for a in answers if a.status == Status.AUTH_FAILED.value]
     if auth:
@@ -509,7 +530,8 @@ def _http_batch(job_id: str, name: str, pks: list[int]) -> dict[str, Any]:
             progress.record_batch(conn, job_id, name, _batch_key(pks), now(), skipped=len(pks))
         return {"skipped": len(pks), "disabled": 1}
     items = _load(ctx.store, pks)
-    answers, skipped, last_call = asyncio.run(_call_all(p, items, last, ctx.settings))
+    loop = ctx.http_loop()
+    answers, skipped, last_call = loop.run(_call_all(p, loop.client(p), items, last, ctx.settings))
     auth = [a for a in answers if a.status == Status.AUTH_FAILED.value]
     if auth:
         with ctx.store.write() as conn:
