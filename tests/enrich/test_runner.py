@@ -8,18 +8,23 @@ depend on each other's order.
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+import click
 import httpx
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from spoorhound.cli import enrich_cmd
+from spoorhound.cli.main import State
 from spoorhound.config import Settings
 from spoorhound.core.indicators import Indicator, IndicatorType
 from spoorhound.enrich import runtime
@@ -45,6 +50,7 @@ from spoorhound.storage.engine import Store
 from tests.emulators.server import EmulatorServer
 
 T = IndicatorType
+SETTINGS: list[Settings] = []  # the module runtime's settings, for the CLI tests
 
 
 class Emulator:
@@ -174,6 +180,9 @@ def rt(
     providers: dict[str, Provider] = {"fake-offline": FakeOffline()}
     for cls in (FakeHttp, FakePaced, FakeFlaky, FakeAuth, FakeQuota, FakeSpent):
         providers[cls.name] = cls(cfg)
+    SETTINGS.append(settings)
+    lock = runtime.worker_lock(settings)  # the CLI then hands its jobs to this runtime
+    lock.__enter__()
     runtime.start_runtime(
         settings,
         store=store,
@@ -189,6 +198,7 @@ def rt(
     )
     yield store
     runtime.stop_runtime()
+    lock.__exit__(None, None, None)
     store.dispose()
 
 
@@ -422,3 +432,38 @@ def test_a_quota_the_provider_reports_spent_defers_the_work(
     assert job["providers"]["fake-spent"]["stored"] == len(values)
     assert job["providers"]["fake-spent"]["failed"] == 0
     assert time.time() - start >= 1.5  # waited for the Retry-After, then succeeded
+
+
+def test_cli_enrich_and_ingest_enrich_hand_jobs_to_the_running_worker(rt: Store) -> None:
+    settings = SETTINGS[-1]
+
+    @click.group()
+    @click.pass_context
+    def group(ctx: click.Context) -> None:
+        ctx.obj = State(settings)
+
+    @group.command("after-ingest")
+    @click.argument("job_id")
+    @click.pass_context
+    def after_ingest(ctx: click.Context, job_id: str) -> None:
+        job = enrich_cmd.enrich_ingested(
+            ctx, job_id, enclave="default", source="feed-x", providers=["fake-offline"], quiet=True
+        )
+        click.echo(json.dumps(job))
+
+    enrich_cmd.register(group)
+    _ingest(rt, "t-cli", ["198.51.107.1"])
+    res = CliRunner().invoke(group, ["enrich", "--tag", "t-cli", "--json"])
+    assert res.exit_code == 0, res.output
+    job = json.loads(res.stdout)
+    assert job["status"] == "done" and job["providers"]["fake-offline"]["stored"] == 1
+    bad = CliRunner().invoke(group, ["enrich", "--provider", "no-such-provider"])
+    assert bad.exit_code == 2 and "unknown provider" in bad.output
+
+    # `ingest --enrich`: only what that ingest touched.
+    data = io.BytesIO(b"198.51.107.2\n198.51.107.3\n")
+    done = ingest(rt, data, IngestOptions(source="feed-x"), name="feed-x")
+    res = CliRunner().invoke(group, ["after-ingest", done.job_id])
+    assert res.exit_code == 0, res.output
+    job = json.loads(res.stdout.strip().splitlines()[-1])
+    assert job["providers"]["fake-offline"]["total"] == 2
