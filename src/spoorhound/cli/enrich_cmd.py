@@ -44,7 +44,7 @@ from spoorhound.services.indicators import SearchFilter
 from spoorhound.services.jobs import get_job, now
 from spoorhound.storage.engine import Store
 
-__all__ = ["enrich_ingested", "enrich_option", "register"]
+__all__ = ["enrich_ingested", "enrich_option", "print_history", "register"]
 
 err = Console(stderr=True)
 
@@ -344,27 +344,8 @@ def providers_cmd(ctx: click.Context, as_json: bool) -> None:
             err.print(f"[yellow]{escape(message)}[/]")
 
 
-@click.command("history")
-@click.argument("value")
-@click.option("--provider", help="Only this provider.")
-@click.option("--enclave", "enclaves", multiple=True, help="Only these enclaves (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Output JSON (with raw payloads).")
-@click.pass_context
-def history_cmd(
-    ctx: click.Context, value: str, provider: str | None, enclaves: tuple[str, ...], as_json: bool
-) -> None:
-    """The enrichment timeline of VALUE per provider, with what changed each time."""
-    found = enrichment_service.history(
-        _state(ctx).store(), value, provider=provider, scope=enclaves or None, payload=as_json
-    )
-    if as_json:
-        emit_json(found)
-    if not found:
-        if not as_json:
-            err.print(f"[yellow]not found[/]: {value}")
-        sys.exit(1)
-    if as_json:
-        return
+def print_history(found: list[dict[str, Any]]) -> None:
+    """Print timelines from ``services.enrichment.history`` (also for ``lookup --history``)."""
     console = Console(soft_wrap=True)  # one line per result, also when piped
     for ind in found:
         console.print(f"[bold]{ind['value']}[/] ({ind['type']})")
@@ -388,6 +369,30 @@ def history_cmd(
                     attrs = [f"{k}={v}" for k, v in (r["attributes"] or {}).items()][:6]
                     changes = "first result" + (f": {', '.join(attrs)}" if attrs else "")
                 console.print(f"    {when}  {head}  — {escape(changes)}")
+
+
+@click.command("history")
+@click.argument("value")
+@click.option("--provider", help="Only this provider.")
+@click.option("--enclave", "enclaves", multiple=True, help="Only these enclaves (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON (with raw payloads).")
+@click.pass_context
+def history_cmd(
+    ctx: click.Context, value: str, provider: str | None, enclaves: tuple[str, ...], as_json: bool
+) -> None:
+    """The enrichment timeline of VALUE per provider, with what changed each time."""
+    found = enrichment_service.history(
+        _state(ctx).store(), value, provider=provider, scope=enclaves or None, payload=as_json
+    )
+    if as_json:
+        emit_json(found)
+    if not found:
+        if not as_json:
+            err.print(f"[yellow]not found[/]: {value}")
+        sys.exit(1)
+    if as_json:
+        return
+    print_history(found)
 
 
 @click.group("watch")
