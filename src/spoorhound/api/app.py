@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from spoorhound import __version__
 from spoorhound.api.admin import router as admin_router
 from spoorhound.api.auth import CallerDep, install_limits
+from spoorhound.api.enrichment import router as enrichment_router
 from spoorhound.services import indicators as indicator_service
 from spoorhound.storage.engine import Store
 
@@ -73,6 +74,8 @@ def create_app(store: Store, **limits: Any) -> FastAPI:
     )
     app.state.store = store
     app.include_router(health)
+    # Before `indicators`: its `/{value:path}` route would swallow `…/history`.
+    app.include_router(enrichment_router)
     app.include_router(indicators)
     app.include_router(admin_router)
     install_limits(app, **limits)

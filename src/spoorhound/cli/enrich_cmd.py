@@ -35,7 +35,7 @@ from spoorhound.enrich.config import (
     public_view,
 )
 from spoorhound.enrich.plugins import available_providers
-from spoorhound.enrich.provider import RateLimit
+from spoorhound.enrich.provider import Provider, RateLimit
 from spoorhound.services import enrichment as enrichment_service
 from spoorhound.services import enrichment_progress
 from spoorhound.services import watchlists as watch_service
@@ -316,32 +316,38 @@ def providers_cmd(ctx: click.Context, as_json: bool) -> None:
     for name, cls in available_providers().items():
         # One provider at a time: an invalid table is reported, the list still shown.
         try:
-            cfg = load_configs(data_dir, {name: cls})[name]
+            cfg = load_configs(data_dir, {name: cls}).get(name)
         except ProviderConfigError as e:
             problems.append(str(e))
             enabled: bool | str = "invalid settings"
             key = "?"
         else:
+            if cfg is None:
+                enabled, key = "not configured", "unset" if cls.needs_key else "not needed"
+                rows.append(_provider_row(name, cls, enabled, key))
+                continue
             problems.extend(config_problems({name: cfg}, {name: cls}))
             enabled = cfg.enabled
             key = public_view(cfg).get("api_key", "unset") if cls.needs_key else "not needed"
-        rows.append(
-            {
-                "name": name,
-                "kind": "http" if cls.network else "offline",
-                "types": sorted(t.value for t in cls.types),
-                "max_tlp": cls.max_tlp,
-                "limits": _limits(cls.rate_limit),
-                "cache": f"{cls.cache_ttl}s",
-                "enabled": enabled,
-                "key": key,
-            }
-        )
+        rows.append(_provider_row(name, cls, enabled, key))
     cols = ["name", "kind", "types", "max_tlp", "limits", "cache", "enabled", "key"]
     emit(rows, cols, fmt="json" if as_json else "table")
     if not as_json:
         for message in problems:
             err.print(f"[yellow]{escape(message)}[/]")
+
+
+def _provider_row(name: str, cls: type[Provider], enabled: bool | str, key: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "http" if cls.network else "offline",
+        "types": sorted(t.value for t in cls.types),
+        "max_tlp": cls.max_tlp,
+        "limits": _limits(cls.rate_limit),
+        "cache": f"{cls.cache_ttl}s",
+        "enabled": enabled,
+        "key": key,
+    }
 
 
 def print_history(found: list[dict[str, Any]]) -> None:

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 
 from spoorhound import __version__
+from spoorhound.cli import enrich_cmd
 from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.output import emit, emit_json, fmt_time
@@ -29,6 +30,7 @@ from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.timespec import parse_since
+from spoorhound.enrich import runtime
 from spoorhound.ingest.formats import READERS
 from spoorhound.services import enclaves as enclave_service
 from spoorhound.services import indicators as indicator_service
@@ -189,6 +191,7 @@ def db_current(ctx: click.Context) -> None:
     help="Documents: keep indicators flagged safelisted/example instead of skipping them.",
 )
 @click.option("--no-safelist", is_flag=True, help="Documents: do not check the MISP warninglists.")
+@enrich_cmd.enrich_option
 @click.option(
     "--errors",
     "show_errors",
@@ -215,6 +218,8 @@ def ingest_cmd(
     encoding: str | None,
     keep_flagged: bool,
     no_safelist: bool,
+    enrich: bool,
+    enrich_providers: tuple[str, ...],
     show_errors: int,
     as_json: bool,
 ) -> None:
@@ -274,6 +279,15 @@ def ingest_cmd(
     result.errors.close()
     if result.status != "done":
         sys.exit(1)
+    if enrich:
+        enrich_cmd.enrich_ingested(
+            ctx,
+            result.job_id,
+            enclave=enclave,
+            source=source,
+            providers=enrich_providers,
+            quiet=as_json,
+        )
 
 
 def _print_ingest(result: Any, show_errors: int) -> None:
@@ -537,11 +551,13 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     err.print(
         f"serving {_state(ctx).settings.database_url} on http://{host}:{port} (Ctrl-C to stop)"
     )
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    with runtime.embedded_runtime(_state(ctx).settings, store):
+        uvicorn.run(create_app(store), host=host, port=port, log_level="info")
 
 
 cli.add_command(extract)
 register_access(cli)
+enrich_cmd.register(cli)
 
 
 def main() -> None:

@@ -152,7 +152,8 @@ def load_configs(
     Raises :class:`ProviderConfigError` listing every unknown key and bad value (with
     the provider, key and source, never the value). A table for a provider that is
     not installed is logged as a warning and ignored, so uninstalling a plugin does
-    not stop the platform.
+    not stop the platform. A provider that needs settings nobody gave (no table, no
+    environment variable) is left out of the result: it is off, not misconfigured.
     """
     path = Path(data_dir) / CONFIG_FILE
     file_data = _read_file(path)
@@ -176,6 +177,10 @@ def load_configs(
         try:
             configs[name] = model.model_validate(values)
         except ValidationError as exc:
+            if not sources and all(e.get("type") == "missing" for e in exc.errors()):
+                # Nobody configured this provider and it cannot run without settings
+                # (a DNS resolver, a MISP URL): it is simply off, not an error.
+                continue
             problems.extend(_explain(name, model, exc, sources))
     if problems:
         raise ProviderConfigError(problems)
