@@ -153,3 +153,19 @@ def test_every_command_is_documented() -> None:
         assert f"spoorhound {' '.join(path)}" in docs, (
             f"`spoorhound {' '.join(path)}` missing from docs/cli.md"
         )
+
+
+def test_ingest_with_enrich_then_history(run) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "ingest",
+        str(ROOT / "examples" / "demo-iocs.csv"),
+        "--enclave",
+        "demo",
+        "--enrich",
+        "--enrich-provider",
+        "ipclass",
+    )
+    out = run("lookup", "198.51.100.23", "--history").stdout
+    assert "ipclass" in out and "documentation" in out
+    timeline = json.loads(run("lookup", "198.51.100.23", "--history", "--json").stdout)
+    assert timeline[0]["providers"]["ipclass"][0]["status"] == "ok"

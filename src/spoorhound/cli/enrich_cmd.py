@@ -210,7 +210,7 @@ def enrich_ingested(
     ingest_job_id: str,
     *,
     enclave: str,
-    source: str,
+    source: str | None,
     providers: Sequence[str] = (),
     quiet: bool = False,
 ) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ from spoorhound.core.timespec import parse_since
 from spoorhound.enrich import runtime
 from spoorhound.ingest.formats import READERS
 from spoorhound.services import enclaves as enclave_service
+from spoorhound.services import enrichment as enrichment_service
 from spoorhound.services import indicators as indicator_service
 from spoorhound.services.ingest import IngestOptions, ingest
 from spoorhound.services.jobs import now
@@ -280,11 +281,12 @@ def ingest_cmd(
     if result.status != "done":
         sys.exit(1)
     if enrich:
+        # Rows may name their own sources: the ingest's time window selects what it touched.
         enrich_cmd.enrich_ingested(
             ctx,
             result.job_id,
             enclave=enclave,
-            source=source,
+            source=None,
             providers=enrich_providers,
             quiet=as_json,
         )
@@ -321,13 +323,30 @@ def _print_ingest(result: Any, show_errors: int) -> None:
 @click.argument("value")
 @click.option("--enclave", "enclaves", multiple=True, help="Only these enclaves (repeatable).")
 @click.option("--type", "itype", help="Only this indicator type.")
+@click.option(
+    "--history", is_flag=True, help="Show the enrichment timeline per provider, with diffs."
+)
 @output_options
 @click.pass_context
 def lookup(
-    ctx: click.Context, value: str, enclaves: tuple[str, ...], itype: str | None, fmt: str | None
+    ctx: click.Context,
+    value: str,
+    enclaves: tuple[str, ...],
+    itype: str | None,
+    history: bool,
+    fmt: str | None,
 ) -> None:
     """Everything stored about VALUE (refanged and canonicalised first)."""
     store = _state(ctx).store()
+    if history:
+        timeline = enrichment_service.history(store, value, scope=enclaves or None)
+        if fmt == "json":
+            emit_json(timeline)
+        else:
+            enrich_cmd.print_history(timeline)
+        if not timeline:
+            sys.exit(1)
+        return
     try:
         found = indicator_service.lookup(store, value, scope=enclaves or None, type=itype)
     except UnknownType as e:
