@@ -1,0 +1,410 @@
+"""The client and its exceptions (public names are re-exported by :mod:`spoorhound.client`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import quote
+
+import httpx
+
+from spoorhound import __version__
+
+
+class SpoorhoundError(Exception):
+    """Base of every error the client raises.
+
+    The tree::
+
+        SpoorhoundError
+        ├── TransportError        the server could not be reached, or did not answer in time
+        ├── WaitTimeout           a job or analysis still runs after the wait's timeout
+        └── APIError              the server answered with an error status
+            ├── ValidationError       400, 422: the request is invalid (bad value, bad query…)
+            ├── AuthenticationError   401: no key, or the key is invalid, revoked or expired
+            ├── PermissionDenied      403: authenticated but not allowed
+            ├── NotFound              404: does not exist, or is not visible to this key
+            ├── Conflict              409: contradicts existing data, or is ambiguous
+            ├── RateLimited           429: throttled; ``retry_after`` seconds when known
+            └── ServerError           5xx
+
+    :class:`APIError` carries ``status`` and ``detail`` (the server's explanation).
+    Messages never contain the API key.
+    """
+
+
+class TransportError(SpoorhoundError):
+    """The request did not get an answer (connection refused, DNS, TLS, time-out)."""
+
+
+class WaitTimeout(SpoorhoundError):
+    """Waiting for a job or an analysis took longer than allowed."""
+
+
+class APIError(SpoorhoundError):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, detail: Any, method: str = "", path: str = "") -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(f"{method} {path}: HTTP {status}: {detail}".strip())
+
+
+class ValidationError(APIError):
+    """400 / 422: the request is invalid."""
+
+
+class AuthenticationError(APIError):
+    """401: no key, or a key the server refuses."""
+
+
+class PermissionDenied(APIError):
+    """403: the key may not do this."""
+
+
+class NotFound(APIError):
+    """404: not there, or not visible to this key."""
+
+
+class Conflict(APIError):
+    """409: contradicts existing data or names several things."""
+
+
+class RateLimited(APIError):
+    """429: throttled; ``retry_after`` is the server's ``Retry-After`` in seconds, if any."""
+
+    def __init__(self, status: int, detail: Any, method: str = "", path: str = "", *,
+                 retry_after: float | None = None) -> None:  # fmt: skip
+        super().__init__(status, detail, method, path)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: ValidationError,
+    422: ValidationError,
+}
+
+_RUNNING = frozenset({"running", "queued", "pending", "processing"})
+
+
+def _seg(value: str) -> str:
+    """One path segment, every reserved character escaped (values may hold / ? #)."""
+    return quote(value, safe="")
+
+
+def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+class Client:
+    """Synchronous client for one Spoorhound server and one API key.
+
+    ``base_url`` is the server root (``https://host:8000``); ``key`` is sent as
+    ``Authorization: Bearer`` and never appears in ``repr`` or error messages.
+    ``transport`` replaces httpx's network transport (tests). Use as a context
+    manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        verify: bool = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"User-Agent": f"spoorhound-client/{__version__}", "Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._prefix = key.split("_")[1] if key and key.count("_") >= 2 else None
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        key = f"sk_{self._prefix}_***" if self._prefix else ("***" if self._has_key() else None)
+        return f"Client({self.base_url!r}, key={key!r})"
+
+    def _has_key(self) -> bool:
+        return "authorization" in self._http.headers
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one request; returns the decoded JSON body (None for 204) or raises."""
+        try:
+            resp = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as e:
+            raise TransportError(f"{method} {path}: timed out ({type(e).__name__})") from None
+        except httpx.HTTPError as e:
+            raise TransportError(f"{method} {path}: {type(e).__name__}: {e}") from None
+        if resp.status_code >= 400:
+            raise self._error(resp, method, path)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        ctype = resp.headers.get("content-type", "")
+        return resp.json() if "json" in ctype else resp.text
+
+    @staticmethod
+    def _error(resp: httpx.Response, method: str, path: str) -> APIError:
+        try:
+            body = resp.json()
+            detail = body.get("detail", body.get("error", body)) if isinstance(body, dict) else body
+        except ValueError:
+            detail = resp.text[:500]
+        code = resp.status_code
+        if code == 429:
+            after = resp.headers.get("retry-after")
+            retry = float(after) if after and after.replace(".", "", 1).isdigit() else None
+            return RateLimited(code, detail, method, path, retry_after=retry)
+        cls = _BY_STATUS.get(code, ServerError if code >= 500 else APIError)
+        return cls(code, detail, method, path)
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=_clean(params))
+
+    def _wait(self, fetch: Any, what: str, timeout: float, poll: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            got: dict[str, Any] = fetch()
+            if got.get("status") not in _RUNNING:
+                return got
+            if time.monotonic() >= deadline:
+                raise WaitTimeout(f"{what} still {got.get('status')} after {timeout:g} s")
+            time.sleep(poll)
+
+    # -- health -----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Liveness and schema state (needs no key)."""
+        result: dict[str, Any] = self._get("/health")
+        return result
+
+    # -- indicators -------------------------------------------------------------------
+
+    def indicator(self, ref: str, *, type: str | None = None) -> dict[str, Any]:
+        """Everything visible about the indicator(s) ``ref`` (a value or an id) names."""
+        result: dict[str, Any] = self._get(f"/api/v1/indicators/{_seg(ref)}", type=type)
+        return result
+
+    def search(self, q: str = "", *, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """One page of indicators matching query ``q``: ``{"indicators", "cursor"}``."""
+        result: dict[str, Any] = self._get("/api/v1/indicators", q=q, limit=limit, cursor=cursor)
+        return result
+
+    def iter_search(self, q: str = "", *, page_size: int = 500) -> Iterator[dict[str, Any]]:
+        """Every indicator matching ``q``, page after page."""
+        cursor: str | None = None
+        while True:
+            page = self.search(q, limit=page_size, cursor=cursor)
+            yield from page["indicators"]
+            cursor = page.get("cursor")
+            if not cursor:
+                return
+
+    def create_indicator(self, value: str, enclave: str, **fields: Any) -> dict[str, Any]:
+        """Store ``value`` in ``enclave`` (``type``, ``tags``, ``tlp``, ``confidence``,
+        ``source``, ``notes`` optional); returns ``{"id", "type", "value", "new"}``."""
+        body = {"value": value, "enclave": enclave, **_clean(fields)}
+        result: dict[str, Any] = self.request("POST", "/api/v1/indicators", json=body)
+        return result
+
+    def submit_bulk(
+        self,
+        data: bytes | str | Sequence[str | Mapping[str, Any]],
+        enclave: str,
+        **params: Any,
+    ) -> str:
+        """Ingest ``data`` into ``enclave`` as a background job; returns the job id.
+
+        ``data`` is a file's bytes or text (any format ingest reads), or a list of
+        values / objects sent as JSON. ``params``: ``source``, ``tags``, ``tlp``,
+        ``confidence``, ``format``, ``type``, ``name``.
+        """
+        query = {"enclave": enclave, **_clean(params)}
+        if isinstance(data, bytes | str):
+            body = data.encode() if isinstance(data, str) else data
+            got = self.request(
+                "POST", "/api/v1/indicators/bulk", params=query, content=body,
+                headers={"Content-Type": "application/octet-stream"},
+            )  # fmt: skip
+        else:
+            got = self.request("POST", "/api/v1/indicators/bulk", params=query, json=list(data))
+        return str(got["job_id"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """A job's status and progress."""
+        result: dict[str, Any] = self._get(f"/api/v1/jobs/{_seg(job_id)}")
+        return result
+
+    def wait_job(self, job_id: str, *, timeout: float = 300.0, poll: float = 0.5) -> dict[str, Any]:
+        """Poll a job until it stops running; returns its final record (raises WaitTimeout)."""
+        return self._wait(lambda: self.job(job_id), f"job {job_id}", timeout, poll)
+
+    def history(self, value: str, *, provider: str | None = None) -> dict[str, Any]:
+        """The enrichment timeline of ``value`` per provider, with what changed."""
+        result: dict[str, Any] = self._get(
+            f"/api/indicators/{_seg(value)}/history", provider=provider
+        )
+        return result
+
+    # -- tags -------------------------------------------------------------------------
+
+    def add_tag(self, tag: str, enclave: str, query: str = "") -> int:
+        """Attach ``tag`` in ``enclave`` to every indicator ``query`` matches there; returns the count."""
+        got = self.request(
+            "POST", f"/api/v1/tags/{_seg(tag)}/add", json={"enclave": enclave, "query": query}
+        )
+        return int(got["count"])
+
+    def remove_tag(self, tag: str, enclave: str, query: str = "") -> int:
+        """Detach ``tag`` in ``enclave`` from every indicator ``query`` matches there."""
+        got = self.request(
+            "POST", f"/api/v1/tags/{_seg(tag)}/remove", json={"enclave": enclave, "query": query}
+        )
+        return int(got["count"])
+
+    # -- enclaves, users, keys ----------------------------------------------------------
+
+    def enclaves(self) -> list[dict[str, Any]]:
+        """The enclaves this key sees, with its permission in each."""
+        result: list[dict[str, Any]] = self._get("/api/v1/enclaves")
+        return result
+
+    def create_enclave(self, name: str) -> dict[str, Any]:
+        """Create an enclave (administrators)."""
+        result: dict[str, Any] = self.request("POST", "/api/v1/enclaves", json={"name": name})
+        return result
+
+    def members(self, enclave: str) -> list[dict[str, Any]]:
+        """The members of ``enclave`` (enclave admins)."""
+        result: list[dict[str, Any]] = self._get(f"/api/v1/enclaves/{_seg(enclave)}/members")
+        return result
+
+    def set_member(
+        self, enclave: str, user: str, permission: Literal["read", "write", "admin"] = "read"
+    ) -> dict[str, Any]:
+        """Grant ``user`` ``permission`` in ``enclave`` (enclave admins)."""
+        result: dict[str, Any] = self.request(
+            "PUT",
+            f"/api/v1/enclaves/{_seg(enclave)}/members/{_seg(user)}",
+            json={"permission": permission},
+        )
+        return result
+
+    def remove_member(self, enclave: str, user: str) -> None:
+        """Remove ``user`` from ``enclave`` (enclave admins)."""
+        self.request("DELETE", f"/api/v1/enclaves/{_seg(enclave)}/members/{_seg(user)}")
+
+    def me(self) -> dict[str, Any]:
+        """Who this key belongs to, and its effective permission per enclave."""
+        result: dict[str, Any] = self._get("/api/v1/users/me")
+        return result
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user (administrators)."""
+        result: list[dict[str, Any]] = self._get("/api/v1/users")
+        return result
+
+    def create_user(self, name: str, role: str = "analyst") -> dict[str, Any]:
+        """Create a user (administrators, write key)."""
+        body = {"name": name, "role": role}
+        result: dict[str, Any] = self.request("POST", "/api/v1/users", json=body)
+        return result
+
+    def update_user(
+        self, name: str, *, role: str | None = None, disabled: bool | None = None
+    ) -> dict[str, Any]:
+        """Change a user's role or disable / enable them (administrators)."""
+        body = _clean({"role": role, "disabled": disabled})
+        result: dict[str, Any] = self.request("PATCH", f"/api/v1/users/{_seg(name)}", json=body)
+        return result
+
+    def keys(self, *, user: str | None = None, all: bool = False) -> list[dict[str, Any]]:
+        """API keys (own, a user's, or every one with ``all``); never their secrets."""
+        result: list[dict[str, Any]] = self._get("/api/v1/keys", user=user, all=all or None)
+        return result
+
+    def create_key(self, **fields: Any) -> dict[str, Any]:
+        """Create a key (``scope``, ``enclaves``, ``name``, ``expires_in_days``, ``user``);
+        the answer's ``key`` is the only time the secret is shown."""
+        result: dict[str, Any] = self.request("POST", "/api/v1/keys", json=_clean(fields))
+        return result
+
+    def revoke_key(self, key_id: int) -> None:
+        """Revoke a key."""
+        self.request("DELETE", f"/api/v1/keys/{int(key_id)}")
+
+    # -- analysis -----------------------------------------------------------------------
+
+    def info(self, indicator: str | None = None, *, iid: str | None = None) -> dict[str, Any]:
+        """The information sheet(s) of a value or public id: ``{"indicators": [...]}``."""
+        result: dict[str, Any] = self._get("/api/v1/info", indicator=indicator, iid=iid)
+        return result
+
+    def explore(
+        self,
+        q: str = "",
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        mode: Literal["indicators", "threats"] = "indicators",
+    ) -> dict[str, Any]:
+        """Indicators (or threats) matching ``q``: ``{"results", "cursor"}``."""
+        result: dict[str, Any] = self._get(
+            "/api/v1/explore", q=q, limit=limit, cursor=cursor, mode=mode
+        )
+        return result
+
+    def analyze(self, value: str, *, probe: bool = False) -> int:
+        """Queue an analysis of ``value`` (``probe`` adds the active probe); returns the qid."""
+        got = self.request("POST", "/api/v1/analyze", json={"value": value, "probe": int(probe)})
+        return int(got["qid"])
+
+    def analysis(self, qid: int) -> dict[str, Any]:
+        """``{"status": "processing"}`` or ``{"status": "done", "data": ...}``."""
+        result: dict[str, Any] = self._get("/api/v1/analyze", qid=qid)
+        return result
+
+    def wait_analysis(
+        self, qid: int, *, timeout: float = 60.0, poll: float = 0.25
+    ) -> dict[str, Any]:
+        """Poll until the analysis is done; returns its ``data`` (raises WaitTimeout)."""
+        got = self._wait(lambda: self.analysis(qid), f"analysis {qid}", timeout, poll)
+        data: dict[str, Any] = got.get("data") or {}
+        return data
+
+    def analyze_and_wait(
+        self, value: str, *, probe: bool = False, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        """:meth:`analyze` then :meth:`wait_analysis`."""
+        return self.wait_analysis(self.analyze(value, probe=probe), timeout=timeout)
