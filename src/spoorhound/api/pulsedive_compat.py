@@ -204,6 +204,16 @@ def _indicator(sheet: Mapping[str, Any], now: int) -> dict[str, Any]:
     }
 
 
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes")
+
+
+def _limit(text: str) -> int:
+    """Pulsedive's ``limit``: a number (clamped to 1…1000); anything else means the default."""
+    t = text.strip()
+    return max(1, min(int(t), explore_service.MAX_LIMIT)) if t.isdigit() else 100
+
+
 def _now() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp())
 
@@ -214,7 +224,7 @@ def info_php(
     indicator: Annotated[str | None, Query(max_length=8192)] = None,
     iid: Annotated[str | None, Query(max_length=64)] = None,
     get: Annotated[str | None, Query(max_length=32)] = None,
-    pretty: Annotated[int, Query()] = 0,
+    pretty: Annotated[str, Query(max_length=8, description="1: indented JSON")] = "0",
     key: Annotated[str | None, Query(description="API key (Pulsedive style)")] = None,
 ) -> Response:
     """Pulsedive ``info.php``: one indicator by value or id."""
@@ -240,15 +250,15 @@ def info_php(
                 {"indicator": link["value"], "type": pulsedive_type(link["type"])}
             )
         doc = {"iid": doc["iid"], "links": links}
-    return _answer(doc, pretty=bool(pretty))
+    return _answer(doc, pretty=_flag(pretty))
 
 
 @router.get("/explore.php")
 def explore_php(
     request: Request,
     q: Annotated[str, Query(max_length=4000)] = "",
-    limit: Annotated[int, Query(ge=1, le=explore_service.MAX_LIMIT)] = 100,
-    pretty: Annotated[int, Query()] = 0,
+    limit: Annotated[str, Query(max_length=8, description="1-1000")] = "100",
+    pretty: Annotated[str, Query(max_length=8, description="1: indented JSON")] = "0",
     key: Annotated[str | None, Query(description="API key (Pulsedive style)")] = None,
 ) -> Response:
     """Pulsedive ``explore.php``: indicators matching a query."""
@@ -257,7 +267,7 @@ def explore_php(
         return caller
     store: Store = request.app.state.store
     try:
-        page = explore_service.explore(store, q, scope=caller.scope, limit=limit)
+        page = explore_service.explore(store, q, scope=caller.scope, limit=_limit(limit))
     except QuerySyntaxError as e:
         return _error(400, f"Invalid query: {e.message} (at {e.position}).")
     results = [
@@ -271,7 +281,7 @@ def explore_php(
         }
         for r in page.rows
     ]
-    return _answer({"results": results}, pretty=bool(pretty))
+    return _answer({"results": results}, pretty=_flag(pretty))
 
 
 def _form_value(form: Mapping[str, list[str]], name: str) -> str | None:
@@ -324,23 +334,26 @@ async def analyze_php_submit(request: Request) -> Response:
 @router.get("/analyze.php")
 def analyze_php_poll(
     request: Request,
-    qid: Annotated[int, Query(ge=1, le=2**31)],
-    pretty: Annotated[int, Query()] = 0,
+    qid: Annotated[str | None, Query(max_length=12, description="The queue id")] = None,
+    pretty: Annotated[str, Query(max_length=8, description="1: indented JSON")] = "0",
     key: Annotated[str | None, Query(description="API key (Pulsedive style)")] = None,
 ) -> Response:
     """Pulsedive ``analyze.php`` (GET): ``processing``, or ``done`` with the indicator object."""
     caller = _guard(request)
     if isinstance(caller, JSONResponse):
         return caller
-    got = analysis_queue(request).poll(qid, owner=caller.user_id)
+    if not qid or not qid.strip().isdigit():
+        return _error(404, "Request not found.")
+    got = analysis_queue(request).poll(int(qid), owner=caller.user_id)
     if got is None:
         return _error(404, "Request not found.")
     if got["status"] == "processing":
-        return _answer({"qid": qid, "status": "processing"})
+        return _answer({"qid": int(qid), "status": "processing"})
     if got["status"] != "done":
-        return _answer({"qid": qid, "status": "error", "error": got["data"].get("error")})
+        return _answer({"qid": int(qid), "status": "error", "error": got["data"].get("error")})
     return _answer(
-        {"qid": qid, "status": "done", "data": analysis_data(got["data"])}, pretty=bool(pretty)
+        {"qid": int(qid), "status": "done", "data": analysis_data(got["data"])},
+        pretty=_flag(pretty),
     )
 
 
