@@ -62,6 +62,7 @@ from spoorhound.enrich.provider import (
     Verdict,
     tlp_allows,
 )
+from spoorhound.enrich.runner import to_answer
 from spoorhound.services.enrichment import Answer, max_tlps, store_results
 from spoorhound.services.indicators import _indicator_rows
 from spoorhound.services.jobs import now
@@ -348,25 +349,8 @@ def run_providers(
     return results, withheld
 
 
-def _to_answer(pk: int, r: EnrichmentResult) -> Answer:
-    return Answer(
-        indicator_pk=pk,
-        status=r.status.value,
-        fetched_at=r.fetched_at,
-        verdict=r.verdict.value if r.ok else None,
-        score=r.score if r.ok else None,
-        tags=r.tags,
-        attributes=r.attributes,
-        related=[
-            {"relation": x.relation, "type": x.type.value, "value": x.value} for x in r.related
-        ],
-        payload=r.raw,
-        error=r.error,
-    )
-
-
 def _shown(r: EnrichmentResult) -> dict[str, Any]:
-    a = _to_answer(0, r)
+    a = to_answer(0, r)
     return {**a.normalised(), "error": r.error, "fetched_at": r.fetched_at}
 
 
@@ -426,7 +410,7 @@ def analyze_value(
         at = now()
         with store.write() as conn:
             for r in results:
-                store_results(conn, job_key, r.provider, [_to_answer(pk, r)], at=at)
+                store_results(conn, job_key, r.provider, [to_answer(pk, r)], at=at)
             if probed is not None and "url" in probed:
                 store_results(conn, job_key, PROBE_PROVIDER, [_probe_answer(pk, probed, at)], at=at)
     return {
