@@ -76,6 +76,10 @@ def test_bulk_refusals(store: Store, client: Client, keys: Keys) -> None:
     assert r.status_code == 422 and "empty" in r.json()["detail"]
     r = client.post(BULK, key=keys.writer, json=["a.example.com"])
     assert r.status_code == 422 and "enclave" in r.text
+    for bad, word in (({"tlp": "purple"}, "TLP"), ({"format": "xls"}, "csv"),
+                      ({"type": "colour"}, "colour"), ({"tags": " "}, "tag")):  # fmt: skip
+        r = client.post(BULK, key=keys.writer, json=["a.example.com"], params={**params, **bad})
+        assert r.status_code == 422 and word.lower() in r.text.lower(), (bad, r.text)
     # a whole-file problem fails the job with the reason, and writes nothing
     r = client.post(BULK, key=keys.writer, content=b"\x00\x01\x02binary", params=params,
                     headers={"Content-Type": "application/octet-stream"})  # fmt: skip

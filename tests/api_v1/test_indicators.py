@@ -193,3 +193,23 @@ def test_cursor_pages_return_every_row_once(
             break
     assert pages == 5
     assert len(seen) == len(set(seen)) == 250
+
+
+def test_nul_characters_are_422_not_500(client: Client, keys: Keys) -> None:
+    # PostgreSQL text cannot hold NUL: refused before any query on both dialects.
+    assert client.get(f"{URL}/a%00b").status_code == 401  # the key is still checked first
+    for method, path, kwargs in (
+        ("GET", f"{URL}/a%00b", {}),
+        ("GET", URL, {"params": {"q": "value = a\x00b"}}),
+        ("GET", URL, {"params": {"cursor": "a\x00"}}),
+        ("POST", URL, {"json": {"enclave": "red-team", "value": "a.example.com", "notes": "\x00"}}),
+        (
+            "POST",
+            URL,
+            {"json": {"enclave": "red-team", "value": "a.example.com", "tags": ["\x00"]}},
+        ),
+        ("GET", "/api/v1/jobs/a%00", {}),
+        ("GET", "/api/v1/exports", {"params": {"q": "value = a\x00"}}),
+    ):
+        r = client.request(method, path, key=keys.writer, **kwargs)
+        assert r.status_code == 422 and "NUL" in r.text, (method, path, r.text)

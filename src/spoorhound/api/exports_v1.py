@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from spoorhound.api.auth import CallerDep
+from spoorhound.api.inputs import reject_nul
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import exports as export_service
 from spoorhound.services.jobs import now
@@ -25,7 +26,7 @@ from spoorhound.storage.engine import Store
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
+router = APIRouter(prefix="/api/v1/exports", tags=["exports"], dependencies=[Depends(reject_nul)])
 
 Format = Literal["csv", "jsonl", "stix", "misp", "plain"]
 _EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "stix": "json", "misp": "json", "plain": "txt"}

@@ -21,15 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from spoorhound.api.auth import CallerDep, check_enclave
+from spoorhound.api.inputs import CleanInput, reject_nul
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import explore as explore_service
@@ -37,12 +39,14 @@ from spoorhound.services import indicator_edits
 from spoorhound.services import indicators as indicator_service
 from spoorhound.services.access import Caller
 from spoorhound.services.ingest import IngestOptions
-from spoorhound.services.submissions import LiveProgress, start_submission
+from spoorhound.services.submissions import LiveProgress, check_options, start_submission
 from spoorhound.storage.engine import Store
 
 __all__ = ["live_progress", "router"]
 
-router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
+router = APIRouter(
+    prefix="/api/v1/indicators", tags=["indicators"], dependencies=[Depends(reject_nul)]
+)
 
 
 def _store(request: Request) -> Store:
@@ -68,10 +72,6 @@ TypeParam = Annotated[
 
 
 # --- schemas -------------------------------------------------------------------------
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class IndicatorRow(BaseModel):
@@ -101,7 +101,7 @@ class IndicatorDetail(BaseModel):
     indicators: list[dict[str, Any]]
 
 
-class IndicatorCreate(_In):
+class IndicatorCreate(CleanInput):
     """One indicator observed in an enclave."""
 
     value: str = Field(min_length=1, max_length=10_000)
@@ -123,7 +123,7 @@ class IndicatorCreated(BaseModel):
     new: bool
 
 
-class ObservationUpdate(_In):
+class ObservationUpdate(CleanInput):
     """Change the observation by ``source`` in ``enclave``; tags change per enclave.
 
     Omitted fields stay as they are; ``null`` clears ``tlp``, ``confidence`` or ``notes``.
@@ -229,6 +229,14 @@ async def submit_bulk(
     (``value``, ``type``, ``tags``, ``tlp``, ``confidence``, ``notes``…).
     """
     check_enclave(caller, enclave, "write")
+    options = IngestOptions(
+        enclave=enclave, source=source, tags=tuple(tags or ()), tlp=tlp,
+        confidence=confidence, format=format, type=type, actor=caller.actor,
+    )  # fmt: skip
+    try:
+        check_options(options)
+    except ValueError as e:
+        raise HTTPException(status_code=422, detail=str(e)) from None
     is_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
     fd, tmp = tempfile.mkstemp(prefix="spoorhound-submit-")
     path = Path(tmp)
@@ -249,11 +257,7 @@ async def submit_bulk(
                 raise HTTPException(
                     status_code=422, detail="a JSON body must be a list of values or objects"
                 )
-            format = format or "json"
-        options = IngestOptions(
-            enclave=enclave, source=source, tags=tuple(tags or ()), tlp=tlp,
-            confidence=confidence, format=format, type=type, actor=caller.actor,
-        )  # fmt: skip
+            options = replace(options, format=format or "json")
         job_id = await run_in_threadpool(
             start_submission, store, path, options, name=name or "api-bulk", live=live
         )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from spoorhound.api.auth import CallerDep
 from spoorhound.api.indicators_v1 import LiveDep
+from spoorhound.api.inputs import reject_nul
 from spoorhound.services import enrichment_progress, submissions
 from spoorhound.services.access import Caller
 from spoorhound.services.jobs import get_job
@@ -22,7 +23,7 @@ from spoorhound.storage.engine import Store
 
 __all__ = ["job_enclaves", "router"]
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(reject_nul)])
 
 
 def _store(request: Request) -> Store:

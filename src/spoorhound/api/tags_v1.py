@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from spoorhound.api.auth import CallerDep, check_enclave
+from spoorhound.api.inputs import CleanInput, reject_nul
 from spoorhound.core.context import normalize_tag
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import indicator_edits
@@ -22,7 +23,7 @@ from spoorhound.storage.engine import Store
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
+router = APIRouter(prefix="/api/v1/tags", tags=["tags"], dependencies=[Depends(reject_nul)])
 
 
 def _store(request: Request) -> Store:
@@ -34,10 +35,8 @@ StoreDep = Annotated[Store, Depends(_store)]
 TagName = Annotated[str, Path(min_length=1, max_length=200, description="The tag")]
 
 
-class TagChange(BaseModel):
+class TagChange(CleanInput):
     """Which indicators, in which enclave."""
-
-    model_config = ConfigDict(extra="forbid")
 
     enclave: str = Field(min_length=1, description="The enclave the tag is attached in (write)")
     query: str = Field(

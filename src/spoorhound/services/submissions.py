@@ -19,11 +19,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from spoorhound.core.context import normalize_tag, parse_tlp
+from spoorhound.core.indicators import resolve_type
+from spoorhound.ingest.formats import READERS
 from spoorhound.services.ingest import IngestOptions, ingest
 from spoorhound.services.jobs import create_job, finish_job, get_job, job_errors
+from spoorhound.services.reports import DOCUMENT_KINDS
 from spoorhound.storage.engine import Store
 
-__all__ = ["KIND", "LiveProgress", "start_submission", "submission_status"]
+__all__ = ["KIND", "LiveProgress", "check_options", "start_submission", "submission_status"]
 
 KIND = "submit"
 #: Row errors shown with a submission's status (all are kept on the ingest job).
@@ -71,6 +75,23 @@ def _run(
         live.drop(job_id)
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+def check_options(options: IngestOptions) -> None:
+    """Raise ``ValueError`` for options the ingest would refuse (a bad format, TLP, type or tag).
+
+    Checked before a submission is accepted, so the caller gets the reason at
+    once instead of a failed job.
+    """
+    formats = sorted({*READERS, *DOCUMENT_KINDS, "text"})
+    if options.format is not None and options.format not in formats:
+        raise ValueError(f"unknown format {options.format!r}: use one of {', '.join(formats)}")
+    if options.tlp:
+        parse_tlp(options.tlp)
+    if options.type:
+        resolve_type(options.type)
+    for tag in options.tags:
+        normalize_tag(tag)
 
 
 def start_submission(
