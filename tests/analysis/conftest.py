@@ -12,9 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from spoorhound.api.analysis_v1 import router as analysis_router
 from spoorhound.api.app import create_app
-from spoorhound.api.pulsedive_compat import router as pulsedive_router
 from spoorhound.core.indicators import Indicator, IndicatorType
 from spoorhound.enrich.provider import EnrichmentResult, OfflineProvider, Provider, Verdict
 from spoorhound.services import access
@@ -103,8 +101,6 @@ def make_world(store: Store, tmp: Path, dns_port: int) -> World:
 def build(store: Store, dns_port: int, allow: Sequence[str] = ("127.0.0.1/32",)) -> FastAPI:
     """The app with the analysis routers and a test queue (local DNS, allow-ranges)."""
     app = create_app(store)
-    app.include_router(analysis_router)
-    app.include_router(pulsedive_router)
     guard = NetGuard.build(allow, nameservers=["127.0.0.1"], port=dns_port, timeout=2.0)
     app.state.analysis = AnalysisQueue(store, guard=guard, providers=providers, probe_timeout=5.0)
     return app

@@ -10,10 +10,6 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from spoorhound.api.exports_v1 import router as exports_router
-from spoorhound.api.indicators_v1 import router as indicators_router
-from spoorhound.api.jobs_v1 import router as jobs_router
-from spoorhound.api.tags_v1 import router as tags_router
 from spoorhound.services import access, enclaves, submissions
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
@@ -22,10 +18,7 @@ from tests.access.apiclient import Client, build_app
 
 def build_v1_app(store: Store) -> FastAPI:
     """``create_app`` plus the routers under test (as create_app will include them)."""
-    app = build_app(store)
-    for r in (indicators_router, tags_router, exports_router, jobs_router):
-        app.include_router(r)
-    return app
+    return build_app(store)
 
 
 @pytest.fixture

@@ -45,10 +45,14 @@ PROTECTED = ["paypal.com", "www.Microsoft.com", "google.com", "bing.com"]
 
 
 @pytest.fixture(scope="session")
-def cache_dir(request: pytest.FixtureRequest) -> Path:
+def cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache directory that survives between runs (built indexes are keyed by data
-    version, so a stale one is rebuilt, never trusted)."""
-    return Path(request.config.cache.mkdir("spoorhound-offline-data"))
+    version, so a stale one is rebuilt, never trusted); a temporary one when pytest's
+    cache plugin is off."""
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("spoorhound-offline-data")
+    return Path(cache.mkdir("spoorhound-offline-data"))
 
 
 @pytest.fixture(scope="session")

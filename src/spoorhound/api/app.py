@@ -6,15 +6,22 @@ Every ``/api`` route needs an API key (``Authorization: Bearer sk_…`` or
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 
 from spoorhound import __version__
 from spoorhound.api.admin import router as admin_router
+from spoorhound.api.analysis_v1 import router as analysis_router
 from spoorhound.api.auth import CallerDep, install_limits
 from spoorhound.api.enrichment import router as enrichment_router
+from spoorhound.api.exports_v1 import router as exports_v1_router
+from spoorhound.api.indicators_v1 import router as indicators_v1_router
+from spoorhound.api.jobs_v1 import router as jobs_v1_router
+from spoorhound.api.pulsedive_compat import router as pulsedive_router
+from spoorhound.api.tags_v1 import router as tags_v1_router
 from spoorhound.services import indicators as indicator_service
 from spoorhound.storage.engine import Store
 
@@ -61,12 +68,22 @@ def get_indicator(
     return {"value": value, "indicators": found}
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Let running analyses finish cleanly on shutdown.
+    queue = getattr(app.state, "analysis", None)
+    if queue is not None:
+        queue.close()
+
+
 def create_app(store: Store, **limits: Any) -> FastAPI:
     """Build the application around ``store`` (no global state).
 
     ``limits`` override the request limits of :func:`spoorhound.api.auth.install_limits`.
     """
     app = FastAPI(
+        lifespan=_lifespan,
         title="Spoorhound",
         version=__version__,
         openapi_url="/api/openapi.json",
@@ -78,5 +95,14 @@ def create_app(store: Store, **limits: Any) -> FastAPI:
     app.include_router(enrichment_router)
     app.include_router(indicators)
     app.include_router(admin_router)
+    app.include_router(analysis_router)
+    app.include_router(pulsedive_router)
+    # `/api/v1/indicators/{ref:path}` swallows deeper paths: routers with
+    # /api/v1/indicators/<x>/… sub-paths go before it.
+    app.include_router(indicators_v1_router)
+    app.include_router(tags_v1_router)
+    app.include_router(exports_v1_router)
+    app.include_router(jobs_v1_router)
     install_limits(app, **limits)
+
     return app
