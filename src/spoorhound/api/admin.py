@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from spoorhound.api.auth import CallerDep, check_enclave, require_admin
@@ -316,6 +316,10 @@ def create_key(
     )
 
 
+#: A key id in the path: a positive INTEGER (a larger one was a 500 from the driver).
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Key id")]
+
+
 def _own_key(store: Store, caller: Caller, key_id: int) -> dict[str, Any]:
     try:
         key = access.get_key(store, key_id)
@@ -328,13 +332,13 @@ def _own_key(store: Store, caller: Caller, key_id: int) -> dict[str, Any]:
 
 
 @router.get("/keys/{key_id}", tags=["keys"])
-def get_key(key_id: int, store: StoreDep, caller: CallerDep) -> KeyOut:
+def get_key(key_id: KeyId, store: StoreDep, caller: CallerDep) -> KeyOut:
     """One key (the caller's own; administrators any)."""
     return KeyOut(**_own_key(store, caller, key_id))
 
 
 @router.delete("/keys/{key_id}", status_code=204, tags=["keys"])
-def revoke_key(key_id: int, store: StoreDep, caller: CallerDep) -> Response:
+def revoke_key(key_id: KeyId, store: StoreDep, caller: CallerDep) -> Response:
     """Revoke a key at once. Anyone may revoke their own keys (even with a read key);
     administrators revoke anyone's with a write key."""
     key = _own_key(store, caller, key_id)

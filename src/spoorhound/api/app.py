@@ -104,5 +104,41 @@ def create_app(store: Store, **limits: Any) -> FastAPI:
     app.include_router(exports_v1_router)
     app.include_router(jobs_v1_router)
     install_limits(app, **limits)
+    _document_error_details(app)
 
     return app
+
+
+#: What ``detail`` of a 422 holds: FastAPI's list of validation errors, the message
+#: of an ``HTTPException`` raised by a route, or a query-language syntax error.
+_DETAIL_422: dict[str, Any] = {
+    "title": "Detail",
+    "anyOf": [
+        {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+        {"type": "string"},
+        {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "position": {"type": "integer"},
+                "text": {"type": "string"},
+            },
+            "required": ["message", "position", "text"],
+        },
+    ],
+}
+
+
+def _document_error_details(app: FastAPI) -> None:
+    """Make the spec's 422 body say what the routes really send (not only FastAPI's list)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            error = spec.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if error is not None:
+                error["properties"]["detail"] = _DETAIL_422
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
