@@ -35,8 +35,10 @@ from spoorhound.ingest.formats import READERS
 from spoorhound.services import enclaves as enclave_service
 from spoorhound.services import enrichment as enrichment_service
 from spoorhound.services import indicators as indicator_service
+from spoorhound.services.access import ensure_admin
 from spoorhound.services.ingest import IngestOptions, ingest
 from spoorhound.services.jobs import now
+from spoorhound.services.reports import DOCUMENT_KINDS
 from spoorhound.storage.engine import Store
 
 __all__ = ["cli", "main"]
@@ -154,8 +156,8 @@ def db_current(ctx: click.Context) -> None:
 @click.option(
     "--format",
     "fmt_name",
-    type=click.Choice(sorted(READERS)),
-    help="Input format (default: detected).",
+    type=click.Choice(sorted({*READERS, *DOCUMENT_KINDS, "text"})),
+    help="Input format (default: detected from the content).",
 )
 @click.option(
     "--enclave",
@@ -567,6 +569,16 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from spoorhound.api.app import create_app
 
     store = _state(ctx).store()
+    key = ensure_admin(store)
+    if key:
+        err.print(
+            "[bold]first start[/]: created user 'admin'. Its API key (shown once, store it now):"
+        )
+        click.echo(key)
+    else:
+        err.print(
+            "every /api route needs a key; make one with `spoorhound key create admin --scope write`"
+        )
     err.print(
         f"serving {_state(ctx).settings.database_url} on http://{host}:{port} (Ctrl-C to stop)"
     )
