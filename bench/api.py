@@ -1,0 +1,365 @@
+"""API benchmark: ``spoorhound serve`` on the embedded SQLite default with 1,000,000 indicators.
+
+Usage::
+
+    .venv/bin/python bench/api.py [--rows 1000000] [--duration 10] [--conns 1,8,32,64]
+
+Reuses the database of ``bench/explore.py`` (``bench/out/explore-<rows>.db``, built
+by that script when missing) copied once to ``bench/out/api-<rows>/spoorhound.db``,
+starts ``spoorhound serve`` on a free loopback port with ``SPOORHOUND_DATA_DIR``
+pointing there, takes the admin key it prints on a first start (or, when it prints
+none, mints one through the access service) and loads it with ``wrk`` (2 threads,
+``--duration`` seconds per run) at each concurrency of ``--conns``:
+
+(a) ``GET /api/indicators/{value}`` for random stored values (each checked to answer
+    200 before the run);
+(b) ``GET /api/v1/explore?q=type%3Ddomain&limit=100``;
+(c) a bare FastAPI app with one endpoint returning a constant (``def`` and
+    ``async def``), served the same way (uvicorn, one process, defaults) in the same run.
+
+Client and server share the machine's cores. Everything is on 127.0.0.1 and every
+process stops by itself (``wrk -d``, servers terminated at the end). Prints a
+Markdown table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+KEY_RE = re.compile(r"\bsk_[A-Za-z0-9_\-]+")
+
+BARE_APP = """
+import sys
+import uvicorn
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/const")
+def const() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@app.get("/const-async")
+async def const_async() -> dict[str, bool]:
+    return {"ok": True}
+
+
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+WRK_LUA = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+wrk.headers["Authorization"] = "Bearer %(key)s"
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "RESULT requests=%%d duration_us=%%d non2xx=%%d errors=%%d p50_us=%%d p99_us=%%d max_us=%%d\\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One wrk run."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    bad: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(out: Path, rows: int) -> Path:
+    """The data directory holding a copy of the explore benchmark's database."""
+    data_dir = out / f"api-{rows}"
+    db = data_dir / "spoorhound.db"
+    if db.exists():
+        return data_dir
+    src = out / f"explore-{rows}.db"
+    if not src.exists():
+        # Builds explore-<rows>.db (CSV generation + ingest with the real service).
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "explore.py"),
+                "--rows",
+                str(rows),
+                "--runs",
+                "1",
+            ],
+            check=True,
+            timeout=3600,
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, db)
+    return data_dir
+
+
+def sample_values(db: Path, n: int) -> list[str]:
+    """``n`` random stored values (by primary key, so no full scan)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        (top,) = conn.execute("SELECT max(pk) FROM indicator").fetchone()
+        rng = random.Random(20261124)
+        pks = rng.sample(range(1, top + 1), min(n * 2, top))
+        values: list[str] = []
+        for pk in pks:
+            row = conn.execute(
+                "SELECT value FROM indicator WHERE pk = ? AND NOT retired", (pk,)
+            ).fetchone()
+            if row:
+                values.append(row[0])
+            if len(values) == n:
+                break
+        return values
+    finally:
+        conn.close()
+
+
+class Server:
+    """A subprocess writing its output to a file (not a pipe this process must drain)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                args, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+            )
+
+    @property
+    def lines(self) -> list[str]:
+        return self.log.read_text(errors="replace").splitlines()
+
+    def wait_ready(self, url: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + "\n".join(self.lines))
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not ready after {timeout}s:\n" + "\n".join(self.lines))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def admin_key(server: Server, data_dir: Path) -> tuple[str, str]:
+    """The key ``spoorhound serve`` printed on its first start, else a new admin key."""
+    for line in server.lines:
+        m = KEY_RE.search(line)
+        if m:
+            return m.group(0), "printed by `spoorhound serve` on its first start"
+    from spoorhound.services import access
+    from spoorhound.storage.engine import Store
+
+    store = Store(f"sqlite:///{data_dir / 'spoorhound.db'}")
+    try:
+        # Users exist (an earlier run): a fresh key for an administrator.
+        admins = [u for u in access.list_users(store) if u["role"] == "admin"]
+        return access.create_key(
+            store, admins[0]["name"], actor="bench"
+        ).key, "minted (not a first start)"
+    finally:
+        store.dispose()
+
+
+def wrk(url: str, paths: list[str], key: str, conns: int, duration: int, tmp: Path) -> Result:
+    """One wrk run over ``paths`` (picked at random per request)."""
+    pfile = tmp / "paths.txt"
+    pfile.write_text("\n".join(paths) + "\n")
+    script = tmp / "bench.lua"
+    script.write_text(WRK_LUA % {"paths": pfile, "key": key})
+    threads = min(2, conns)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{conns}",
+            f"-d{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 30,
+    ).stdout
+    m = re.search(
+        r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) errors=(\d+) "
+        r"p50_us=(\d+) p99_us=(\d+) max_us=(\d+)",
+        out,
+    )
+    if not m:
+        raise RuntimeError("no result from wrk:\n" + out)
+    req, dur, non2xx, errors, p50, p99, mx = (int(g) for g in m.groups())
+    return Result(
+        rps=req / (dur / 1e6),
+        p50_ms=p50 / 1000,
+        p99_ms=p99 / 1000,
+        max_ms=mx / 1000,
+        requests=req,
+        bad=non2xx + errors,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--conns", default="1,8,32,64", help="concurrency levels")
+    ap.add_argument("--values", type=int, default=1000, help="random stored values to GET")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed (apt-get install -y wrk)")
+    levels = [int(c) for c in args.conns.split(",")]
+    data_dir = prepare(args.out, args.rows)
+    values = sample_values(data_dir / "spoorhound.db", args.values)
+
+    env = dict(os.environ, SPOORHOUND_DATA_DIR=str(data_dir))
+    port, bare_port = free_port(), free_port()
+    base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+    servers: list[Server] = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        try:
+            app = Server(
+                [str(VENV_BIN / "spoorhound"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                tmp / "serve.log",
+            )
+            servers.append(app)
+            app.wait_ready(f"{base}/health")
+            key, key_source = admin_key(app, data_dir)
+            bare_script = tmp / "bare.py"
+            bare_script.write_text(BARE_APP)
+            bare_srv = Server(
+                [sys.executable, str(bare_script), str(bare_port)],
+                dict(os.environ),
+                tmp / "bare.log",
+            )
+            servers.append(bare_srv)
+            bare_srv.wait_ready(f"{bare}/const")
+
+            # Only values that answer 200 (this also warms the page cache a little).
+            paths: list[str] = []
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as c:
+                for v in values:
+                    p = "/api/indicators/" + quote(v, safe="/:@")
+                    if c.get(p).status_code == 200:
+                        paths.append(p)
+                explore_path = "/api/v1/explore?q=type%3Ddomain&limit=100"
+                r = c.get(explore_path)
+                r.raise_for_status()
+                explore_rows = len(r.json()["results"])
+
+            rows: list[tuple[str, int, Result]] = []
+            for conns in levels:
+                rows.append(
+                    (
+                        "GET /api/indicators/{value}",
+                        conns,
+                        wrk(base, paths, key, conns, args.duration, tmp),
+                    )
+                )
+            for conns in levels[:2]:
+                rows.append(
+                    (
+                        f"GET {explore_path} ({explore_rows} rows)",
+                        conns,
+                        wrk(base, [explore_path], key, conns, args.duration, tmp),
+                    )
+                )
+            for conns in levels:
+                rows.append(
+                    (
+                        "bare FastAPI `def` constant",
+                        conns,
+                        wrk(bare, ["/const"], key, conns, args.duration, tmp),
+                    )
+                )
+            for conns in levels:
+                rows.append(
+                    (
+                        "bare FastAPI `async def` constant",
+                        conns,
+                        wrk(bare, ["/const-async"], key, conns, args.duration, tmp),
+                    )
+                )
+        finally:
+            for s in reversed(servers):
+                s.stop()
+
+    bare_rps = {c: r.rps for name, c, r in rows if name.startswith("bare FastAPI `def`")}
+    print(
+        f"\n{args.rows:,} indicators, embedded SQLite, `spoorhound serve` (uvicorn, 1 process), "
+        f"wrk on loopback, {os.cpu_count()} cores shared by client and server, "
+        f"Python {sys.version.split()[0]}, {args.duration}s per run, "
+        f"{len(paths)} random stored values; admin key {key_source}\n"
+    )
+    print(
+        "| endpoint | conns | req/s | p50 ms | p99 ms | max ms | requests | non-2xx/errors | req/s vs bare `def` |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, conns, r in rows:
+        ratio = r.rps / bare_rps[conns] if conns in bare_rps else float("nan")
+        print(
+            f"| {name} | {conns} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+            f"{r.max_ms:.1f} | {r.requests:,} | {r.bad} | {ratio:.2f} |"
+        )
+    print(
+        f"\ncommand: .venv/bin/python bench/api.py --rows {args.rows} --duration {args.duration} --conns {args.conns}"
+    )
+
+
+if __name__ == "__main__":
+    main()
