@@ -68,10 +68,12 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # FastAPI runs sync routes on up to 40 threads; with the default pool of 5 most
-        # requests would open (and PRAGMA-configure) a fresh connection.
-        kwargs.setdefault("pool_size", 16)
-        kwargs.setdefault("max_overflow", 32)
+        if path and path != ":memory:":
+            # FastAPI runs sync routes on up to 40 threads; with the default pool of 5
+            # most requests would open (and PRAGMA-configure) a fresh connection.
+            # (In-memory databases use a single-connection pool without these knobs.)
+            kwargs.setdefault("pool_size", 16)
+            kwargs.setdefault("max_overflow", 32)
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
