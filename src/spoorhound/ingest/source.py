@@ -38,6 +38,7 @@ __all__ = [
     "InputError",
     "InputStream",
     "MiB",
+    "byte_blocks",
     "check_text_head",
     "iter_lines",
     "open_input",
@@ -473,18 +474,24 @@ def iter_lines(
     yield from _iter_byte_lines(stream, enc, max_line_bytes)
 
 
-def _iter_byte_lines(
-    stream: BinaryIO, enc: str, max_line_bytes: int
-) -> Iterator[tuple[int, str] | Rejection]:
-    # Hot path: split whole chunks in C, decode a chunk at once, and hand out lines
-    # with enumerate() so that there is no Python work per line in the common case.
+def byte_blocks(
+    stream: BinaryIO, enc: str, max_line_bytes: int, chunk: int | None = None
+) -> Iterator[tuple[int, bytes] | Rejection]:
+    """Split ``stream`` into blocks of whole lines, a chunk at a time.
+
+    Yields ``(lines before the block, body)`` where ``body`` is whole lines, each ending
+    in LF (CRLF and lone CR already turned into LF), or a :class:`Rejection` for a line
+    longer than ``max_line_bytes``, which is skipped without being buffered. The one
+    splitting loop behind :func:`iter_lines` and the CSV/plain/JSONL readers.
+    """
+    size = chunk or CHUNK  # read at call time: tests shrink CHUNK
     line_no = 0
     carry = b""
     pending_cr = False  # the last chunk ended with CR: a leading LF is its CRLF's half
     skipping = False  # inside an over-long line: drop bytes up to its end
     read = stream.read
     while True:
-        data = read(CHUNK)
+        data = read(size)
         if not data:
             break
         if pending_cr:
@@ -513,7 +520,7 @@ def _iter_byte_lines(
                 pending_cr = True
             if b"\r" in body:
                 body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            yield from _split_body(body, line_no, enc, max_line_bytes)
+            yield line_no, body
             line_no += body.count(b"\n")
         if len(carry) > max_line_bytes:
             line_no += 1
@@ -526,7 +533,20 @@ def _iter_byte_lines(
             skipping = True
     if carry and not skipping:
         # No terminator after the last line; it cannot contain CR (CR is a cut point).
-        yield from _split_body(carry + b"\n", line_no, enc, max_line_bytes)
+        yield line_no, carry + b"\n"
+
+
+def _iter_byte_lines(
+    stream: BinaryIO, enc: str, max_line_bytes: int
+) -> Iterator[tuple[int, str] | Rejection]:
+    # Hot path: split whole chunks in C, decode a chunk at once, and hand out lines
+    # with enumerate() so that there is no Python work per line in the common case.
+    for block in byte_blocks(stream, enc, max_line_bytes):
+        if type(block) is Rejection:
+            yield block
+        else:
+            line_no, body = block  # type: ignore[misc]
+            yield from _split_body(body, line_no, enc, max_line_bytes)
 
 
 def _first_eol(data: bytes) -> int:

@@ -36,10 +36,10 @@ from spoorhound.ingest.records import ReaderItem, Rejection, excerpt
 from spoorhound.ingest.source import (
     CHUNK,
     MiB,
-    _first_eol,
     _is_wide,
     _iter_wide_lines,
     _split_body,
+    byte_blocks,
     check_text_head,
     peek_head,
 )
@@ -83,57 +83,12 @@ def _segments(
     enc = encoding or "utf-8"
     if bom == "utf-8-sig":
         stream.read(3)
-    # The loop of source._iter_byte_lines, yielding whole bodies instead of lines.
-    line_no = 0
-    carry = b""
-    pending_cr = False
-    skipping = False
-    read = stream.read
-    while True:
-        data = read(chunk)
-        if not data:
-            break
-        if pending_cr:
-            pending_cr = False
-            if data[:1] == b"\n":
-                data = data[1:]
-        if skipping:
-            i = _first_eol(data)
-            if i < 0:
-                continue
-            skipping = False
-            if data[i] == 13:
-                if i + 1 == len(data):
-                    pending_cr = True
-                elif data[i + 1] == 10:
-                    i += 1
-            data = data[i + 1 :]
-        buf = carry + data if carry else data
-        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
-        if cut < 0:
-            carry = buf
+    for block in byte_blocks(stream, enc, max_line, chunk):
+        if type(block) is Rejection:
+            yield [block]
         else:
-            body = buf[: cut + 1]
-            carry = buf[cut + 1 :]
-            if body[-1] == 13:
-                pending_cr = True
-            if b"\r" in body:
-                body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            line_no, body = block  # type: ignore[misc]
             yield _body(body, line_no, enc, max_line)
-            line_no += body.count(b"\n")
-        if len(carry) > max_line:
-            line_no += 1
-            yield [
-                Rejection(
-                    line_no,
-                    f"line is longer than {max_line} bytes; skipped",
-                    excerpt(carry[:400].decode(enc, "replace")),
-                )
-            ]
-            carry = b""
-            skipping = True
-    if carry and not skipping:
-        yield _body(carry + b"\n", line_no, enc, max_line)
 
 
 def _body(body: bytes, line_no: int, enc: str, max_line: int) -> Segment:
