@@ -153,9 +153,9 @@ class _Writer:
     def _stage(self, cur: Any, rows: Sequence[ChunkRow]) -> None:
         # Multi-row VALUES statements of up to 2,000 rows (26,000 parameters, below
         # SQLite's 32,766): parameters are bound in C and each statement is one step.
-        # Measured at 2.1 µs/row against 6.4 µs/row for expanding one JSON document
-        # with json_each (which re-parses the row for every column) and ~3 µs/row for
-        # executemany (which also re-takes the GIL after every row).
+        # 2.1 µs/row against 5.8 µs/row for expanding one JSON document with json_each,
+        # which re-parses the row for every column (bench/ingest_stages.py); executemany
+        # also re-takes the GIL after every row, stalling against the parsing thread.
         dumps = orjson.dumps
         for start in range(0, len(rows), _VALUES_ROWS):
             part = rows[start : start + _VALUES_ROWS]
