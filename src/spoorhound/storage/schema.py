@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 __all__ = [
+    "analyst_verdict",
     "api_key",
     "audit",
     "enclave",
@@ -29,6 +30,8 @@ __all__ = [
     "enrichment_batch",
     "enrichment_change",
     "indicator",
+    "indicator_feature",
+    "indicator_score",
     "indicator_tag",
     "job",
     "job_error",
@@ -38,6 +41,9 @@ __all__ = [
     "relationship",
     "report",
     "report_indicator",
+    "risk_override",
+    "safelist",
+    "safelist_entry",
     "saved_search",
     "sighting",
     "source",
@@ -425,4 +431,131 @@ saved_search = sa.Table(
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("created_at", Epoch, nullable=False),
     sa.UniqueConstraint("owner", "name"),
+)
+
+
+# --- Risk scoring (issue 6) ----------------------------------------------------------
+#
+# Scores are stored per (indicator, enclave): the evidence behind a score (observations,
+# sightings, analyst verdicts, pins) lives in enclaves, and a caller must never see a
+# score moved by evidence in an enclave it cannot read (TLP and enclave isolation). The
+# caller's view picks among the stored rows of its visible enclaves; nothing is computed
+# on read. Value-derived evidence (enrichment, the model, safelists) is the same in
+# every enclave.
+
+#: The current score of an indicator as seen from one enclave. ``base`` is the score
+#: before age decay, ``anchor`` the time decay counts from (the latest observation,
+#: sighting or verdict in the enclave); ``score``/``risk`` are what callers see (a pin
+#: wins) and ``score_recommended``/``risk_recommended`` what the formula says.
+#: ``factors`` is the explained list of contributions; ``model_p`` the model's
+#: probability when it was last run; ``evidence`` the pre-combined non-model evidence
+#: (see :mod:`spoorhound.core.scoring`) so the decay sweep can rescore without
+#: re-reading observations.
+indicator_score = sa.Table(
+    "indicator_score",
+    metadata,
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("score", sa.SmallInteger, nullable=False),
+    sa.Column("risk", sa.String(16), nullable=False),
+    sa.Column("score_recommended", sa.SmallInteger, nullable=False),
+    sa.Column("risk_recommended", sa.String(16), nullable=False),
+    sa.Column("high_priority", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("base", sa.Float, nullable=False),
+    sa.Column("evidence", JSONDoc, nullable=False),
+    sa.Column("factors", JSONDoc, nullable=False),
+    sa.Column("model_p", sa.Float, nullable=True),
+    sa.Column("anchor", Epoch, nullable=False),
+    sa.Column("scored_at", Epoch, nullable=False),
+    sa.PrimaryKeyConstraint("indicator_pk", "enclave_id"),
+    sa.Index("ix_indicator_score_enclave_id", "enclave_id", "score"),
+)
+
+#: Model input features of an indicator (value-derived; computed once per features
+#: version): a packed little-endian float32 vector.
+indicator_feature = sa.Table(
+    "indicator_feature",
+    metadata,
+    sa.Column(
+        "indicator_pk",
+        BigKey,
+        sa.ForeignKey("indicator.pk", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)
+
+#: An analyst's manual level for an indicator in an enclave, pinned until removed or
+#: until ``expires_at``. Re-ingest and enrichment never touch it.
+risk_override = sa.Table(
+    "risk_override",
+    metadata,
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("risk", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.Column("expires_at", Epoch, nullable=True),
+    sa.PrimaryKeyConstraint("indicator_pk", "enclave_id"),
+)
+
+#: Analyst verdicts, append-only: the latest per (indicator, enclave) counts.
+#: ``verdict`` is ``malicious`` (confirmed), ``false_positive`` or ``benign``.
+analyst_verdict = sa.Table(
+    "analyst_verdict",
+    metadata,
+    sa.Column("id", BigKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "indicator_pk", BigKey, sa.ForeignKey("indicator.pk", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "enclave_id", sa.Integer, sa.ForeignKey("enclave.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", Epoch, nullable=False),
+    sa.Index("ix_analyst_verdict_indicator_pk", "indicator_pk", "enclave_id", "at"),
+)
+
+#: A named safelist (global; admins manage it). Entries: exact values, wildcard
+#: domains (``*.example.com``), CIDRs and regular expressions, each with a reason and
+#: an optional expiry.
+safelist = sa.Table(
+    "safelist",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("created_at", Epoch, nullable=False),
+)
+
+safelist_entry = sa.Table(
+    "safelist_entry",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "safelist_id",
+        sa.Integer,
+        sa.ForeignKey("safelist.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(8), nullable=False),  # value | domain | cidr | regex
+    sa.Column("pattern", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("created_at", Epoch, nullable=False),
+    sa.Column("expires_at", Epoch, nullable=True),
+    sa.UniqueConstraint("safelist_id", "kind", "pattern"),
 )
