@@ -22,7 +22,7 @@ from rich.progress import (
 )
 
 from spoorhound import __version__
-from spoorhound.cli import enrich_cmd
+from spoorhound.cli import enrich_cmd, score_cmd
 from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.output import emit, emit_json, fmt_time
@@ -35,6 +35,7 @@ from spoorhound.ingest.formats import READERS
 from spoorhound.services import enclaves as enclave_service
 from spoorhound.services import enrichment as enrichment_service
 from spoorhound.services import indicators as indicator_service
+from spoorhound.services import scoring as scoring_service
 from spoorhound.services.access import ensure_admin
 from spoorhound.services.ingest import IngestOptions, ingest
 from spoorhound.services.jobs import now
@@ -194,6 +195,11 @@ def db_current(ctx: click.Context) -> None:
     help="Documents: keep indicators flagged safelisted/example instead of skipping them.",
 )
 @click.option("--no-safelist", is_flag=True, help="Documents: do not check the MISP warninglists.")
+@click.option(
+    "--no-score",
+    is_flag=True,
+    help="Do not score the ingested indicators now (`score sweep` will).",
+)
 @enrich_cmd.enrich_option
 @click.option(
     "--errors",
@@ -221,6 +227,7 @@ def ingest_cmd(
     encoding: str | None,
     keep_flagged: bool,
     no_safelist: bool,
+    no_score: bool,
     enrich: bool,
     enrich_providers: tuple[str, ...],
     show_errors: int,
@@ -274,7 +281,12 @@ def ingest_cmd(
         def progress(done: int, rows: int) -> None:
             bar.update(task, completed=done, rows=rows)
 
+        since = now()
         result = ingest(store, path, options, progress=progress)
+    if result.status == "done" and not no_score:
+        result.scored = scoring_service.rescore_since(
+            store, enclave=enclave, since=since, scorer=score_cmd.scorer_for(ctx, store)
+        )
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -304,6 +316,8 @@ def _print_ingest(result: Any, show_errors: int) -> None:
             f"[green]ingested[/] {counts['name']} ({counts['format']}) into enclave "
             f"[bold]{counts['enclave']}[/] in {counts['seconds']:.2f}s"
         )
+        if result.scored is not None:
+            err.print(f"scored {result.scored:,} (indicator, enclave) pairs")
     emit(
         [counts],
         ["rows", "accepted", "new", "updated", "duplicate", "rejected", "skipped"],
@@ -384,6 +398,8 @@ def lookup(
         console.print(
             f"  first seen {fmt_time(ind['first_seen'])}, last seen {fmt_time(ind['last_seen'])}"
         )
+        for line in score_cmd.risk_lines(ind.get("risk_detail")):
+            console.print(line)
         for enclave, tags in ind["tags"].items():
             console.print(f"  tags in {enclave}: {', '.join(tags)}")
         for o in ind["observations"]:
@@ -589,6 +605,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 cli.add_command(extract)
 register_access(cli)
 enrich_cmd.register(cli)
+score_cmd.register(cli)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from spoorhound.core.context import normalize_tag
 from spoorhound.core.indicators import resolve_type
-from spoorhound.services import audit
+from spoorhound.services import audit, scoring
 from spoorhound.services.jobs import now
 from spoorhound.storage import schema
 from spoorhound.storage.bulk import ensure_names
@@ -153,6 +153,11 @@ def _detail(conn: Connection, row: dict[str, Any], scope: Scope) -> dict[str, An
     row["reports"] = [dict(r) for r in conn.execute(rep_q).mappings()]
     row["enrichments"] = [dict(r) for r in conn.execute(enrich_q).mappings()]
     row["sightings"] = [dict(r) for r in conn.execute(sight_q).mappings()]
+    # The stored score of the caller's visible enclaves (never computed here).
+    risk = scoring.view(conn, pk, scope)
+    row["score"] = None if risk is None else risk["score"]
+    row["risk"] = "unknown" if risk is None else risk["risk"]
+    row["risk_detail"] = risk
     return row
 
 

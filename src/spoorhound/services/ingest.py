@@ -100,6 +100,8 @@ class IngestResult:
     error: str | None = None
     seconds: float = 0.0
     errors: ErrorLog = field(default_factory=ErrorLog)
+    #: (indicator, enclave) scores written after the ingest (None: not scored by it).
+    scored: int | None = None
 
     @property
     def rejected(self) -> int:
@@ -130,6 +132,8 @@ class IngestResult:
     def to_dict(self) -> dict[str, Any]:
         """Everything, including every row error, JSON-ready."""
         out = {"job_id": self.job_id, "status": self.status, "error": self.error, **self.counts()}
+        if self.scored is not None:
+            out["scored"] = self.scored
         out["errors"] = [e.to_dict() for e in self.errors]
         return out
 
