@@ -24,6 +24,7 @@ from spoorhound.api.auth import CallerDep, check_enclave, require_admin
 from spoorhound.services import access
 from spoorhound.services import audit as audit_service
 from spoorhound.services import enclaves as enclave_service
+from spoorhound.services import indicators as indicator_service
 from spoorhound.services.access import Caller, KeyScope, Permission, Role
 from spoorhound.services.jobs import now
 from spoorhound.storage.engine import Store
@@ -359,6 +360,22 @@ def list_enclaves(store: StoreDep, caller: CallerDep) -> list[EnclaveOut]:
         for e in enclave_service.list_enclaves(store)
         if (perm := caller.permission(e["name"])) is not None
     ]
+
+
+class StatsOut(BaseModel):
+    """Indicator counts per name, largest first (within what the caller can see)."""
+
+    type: dict[str, int]
+    enclave: dict[str, int]
+    tag: dict[str, int]
+    source: dict[str, int]
+
+
+@router.get("/stats", tags=["enclaves"])
+def get_stats(store: StoreDep, caller: CallerDep) -> StatsOut:
+    """Indicator counts by type, enclave, tag and source within the caller's enclaves."""
+    counts = indicator_service.stats(store, scope=caller.scope)
+    return StatsOut(**{by: dict(pairs) for by, pairs in counts.items()})
 
 
 @router.post("/enclaves", status_code=201, tags=["enclaves"])

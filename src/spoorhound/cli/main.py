@@ -26,6 +26,8 @@ from spoorhound.cli import enrich_cmd, score_cmd
 from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.output import emit, emit_json, fmt_time
+from spoorhound.cli.remote import RemoteAwareGroup, remote_options
+from spoorhound.cli.safelist_cmd import safelist_group
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
@@ -98,7 +100,7 @@ def _valid(fn: Any, value: Any, what: str) -> Any:
         raise click.BadParameter(str(e), param_hint=what) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RemoteAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="spoorhound")
 @click.option(
     "--data-dir",
@@ -111,9 +113,20 @@ def _valid(fn: Any, value: Any, what: str) -> Any:
     envvar="SPOORHOUND_DATABASE_URL",
     help="Database URL; default: SQLite in the data directory. postgresql://… for PostgreSQL.",
 )
+@remote_options
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None, database_url: str | None) -> None:
-    """Spoorhound: ingest, search and share indicators of compromise."""
+def cli(
+    ctx: click.Context,
+    data_dir: str | None,
+    database_url: str | None,
+    server: str | None,
+    key: str | None,
+) -> None:
+    """Spoorhound: ingest, search and share indicators of compromise.
+
+    With --server URL (and --key), commands run against that server instead of the
+    local database (see spoorhound.cli.remote).
+    """
     ctx.obj = State(Settings.build(data_dir, database_url))
 
 
@@ -606,6 +619,7 @@ cli.add_command(extract)
 register_access(cli)
 enrich_cmd.register(cli)
 score_cmd.register(cli)
+cli.add_command(safelist_group)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import IO, Any, Literal, Self
 from urllib.parse import quote
 
 import httpx
@@ -101,6 +101,10 @@ _RUNNING = frozenset({"running", "queued", "pending", "processing"})
 def _seg(value: str) -> str:
     """One path segment, every reserved character escaped (values may hold / ? #)."""
     return quote(value, safe="")
+
+
+def _list(values: Sequence[str] | None) -> list[str] | None:
+    return list(values) if values else None
 
 
 def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,6 +220,15 @@ class Client:
         result: dict[str, Any] = self._get(f"/api/v1/indicators/{_seg(ref)}", type=type)
         return result
 
+    def lookup(
+        self, value: str, *, enclaves: Sequence[str] | None = None, type: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every indicator ``value`` names, as the local ``lookup`` shows it (``enclaves``
+        narrows to those enclaves; it never widens what the key sees)."""
+        got = self._get(f"/api/indicators/{_seg(value)}", enclave=_list(enclaves), type=type)
+        result: list[dict[str, Any]] = got["indicators"]
+        return result
+
     def search(self, q: str = "", *, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
         """One page of indicators matching query ``q``: ``{"indicators", "cursor"}``."""
         result: dict[str, Any] = self._get("/api/v1/indicators", q=q, limit=limit, cursor=cursor)
@@ -240,25 +253,31 @@ class Client:
 
     def submit_bulk(
         self,
-        data: bytes | str | Sequence[str | Mapping[str, Any]],
+        data: bytes | str | IO[bytes] | Sequence[str | Mapping[str, Any]],
         enclave: str,
         **params: Any,
     ) -> str:
         """Ingest ``data`` into ``enclave`` as a background job; returns the job id.
 
-        ``data`` is a file's bytes or text (any format ingest reads), or a list of
-        values / objects sent as JSON. ``params``: ``source``, ``tags``, ``tlp``,
-        ``confidence``, ``format``, ``type``, ``name``.
+        ``data`` is a file's bytes or text, or a binary file open for reading (sent
+        as it is read; any format ingest reads), or a list of values / objects sent
+        as JSON. ``params``: ``source``, ``tags``, ``tlp``, ``confidence``,
+        ``format``, ``type``, ``name``.
         """
         query = {"enclave": enclave, **_clean(params)}
-        if isinstance(data, bytes | str):
+        if isinstance(data, bytes | str) or hasattr(data, "read"):
             body = data.encode() if isinstance(data, str) else data
             got = self.request(
                 "POST", "/api/v1/indicators/bulk", params=query, content=body,
                 headers={"Content-Type": "application/octet-stream"},
             )  # fmt: skip
         else:
-            got = self.request("POST", "/api/v1/indicators/bulk", params=query, json=list(data))
+            got = self.request(
+                "POST",
+                "/api/v1/indicators/bulk",
+                params=query,
+                json=list(data),
+            )
         return str(got["job_id"])
 
     def job(self, job_id: str) -> dict[str, Any]:
@@ -270,11 +289,19 @@ class Client:
         """Poll a job until it stops running; returns its final record (raises WaitTimeout)."""
         return self._wait(lambda: self.job(job_id), f"job {job_id}", timeout, poll)
 
-    def history(self, value: str, *, provider: str | None = None) -> dict[str, Any]:
+    def history(
+        self, value: str, *, provider: str | None = None, enclaves: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         """The enrichment timeline of ``value`` per provider, with what changed."""
         result: dict[str, Any] = self._get(
-            f"/api/indicators/{_seg(value)}/history", provider=provider
+            f"/api/indicators/{_seg(value)}/history", provider=provider, enclave=_list(enclaves)
         )
+        return result
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Indicator counts by type, enclave, tag and source, largest first:
+        ``{"type": {"domain": 12, …}, "enclave": {…}, "tag": {…}, "source": {…}}``."""
+        result: dict[str, dict[str, int]] = self._get("/api/v1/stats")
         return result
 
     # -- tags -------------------------------------------------------------------------
