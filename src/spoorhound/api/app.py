@@ -23,6 +23,7 @@ from spoorhound.api.exports_v1 import router as exports_v1_router
 from spoorhound.api.indicators_v1 import router as indicators_v1_router
 from spoorhound.api.jobs_v1 import router as jobs_v1_router
 from spoorhound.api.pulsedive_compat import router as pulsedive_router
+from spoorhound.api.scores_v1 import router as scores_v1_router
 from spoorhound.api.tags_v1 import router as tags_v1_router
 from spoorhound.services import indicators as indicator_service
 from spoorhound.storage.engine import Store
@@ -112,6 +113,7 @@ def create_app(store: Store, **limits: Any) -> FastAPI:
     app.include_router(pulsedive_router)
     # `/api/v1/indicators/{ref:path}` swallows deeper paths: routers with
     # /api/v1/indicators/<x>/… sub-paths go before it.
+    app.include_router(scores_v1_router)
     app.include_router(indicators_v1_router)
     app.include_router(tags_v1_router)
     app.include_router(exports_v1_router)

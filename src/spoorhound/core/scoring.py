@@ -332,7 +332,7 @@ def score(
     age = now - inputs.anchor
     d = decay_factor(age, lifetime, config.speed)
     decayed = base * d
-    if d < 1.0 and base > 0:
+    if base > 0 and 100.0 * base * (1.0 - d) >= 0.05:
         days = age / DAY
         factors.append(
             Factor(

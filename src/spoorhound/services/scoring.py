@@ -380,9 +380,42 @@ def _hit_name(hit: Any) -> str | None:
 
 
 def _write(
-    conn: Connection, pks: Sequence[int], rows: list[dict[str, Any]], safe: Mapping[int, bool]
-) -> None:
-    conn.execute(SC.delete().where(SC.c.indicator_pk.in_(pks)))
+    conn: Connection,
+    pks: Sequence[int],
+    rows: list[dict[str, Any]],
+    safe: Mapping[int, bool],
+    enclave_id: int | None = None,
+) -> int:
+    # ``scored_at`` is when the score last *changed*: a rescore that changes nothing
+    # keeps it, so an event elsewhere leaves no trace on rows it did not move.
+    same = (
+        "score",
+        "risk",
+        "score_recommended",
+        "risk_recommended",
+        "high_priority",
+        "factors",
+        "anchor",
+    )
+    old = {
+        (r.indicator_pk, r.enclave_id): r
+        for r in conn.execute(
+            sa.select(
+                SC.c.indicator_pk, SC.c.enclave_id, SC.c.scored_at, *(SC.c[c] for c in same)
+            ).where(SC.c.indicator_pk.in_(pks))
+        )
+    }
+    for row in rows:
+        prev = old.get((row["indicator_pk"], row["enclave_id"]))
+        if prev is not None and all(row[c] == getattr(prev, c) for c in same):
+            row["scored_at"] = prev.scored_at
+    if enclave_id is None:
+        conn.execute(SC.delete().where(SC.c.indicator_pk.in_(pks)))
+    else:
+        # An event in one enclave rewrites that enclave's rows only: the others'
+        # rows (even their scored_at) must not change, or they would reveal it.
+        rows = [r for r in rows if r["enclave_id"] == enclave_id]
+        conn.execute(SC.delete().where(SC.c.indicator_pk.in_(pks), SC.c.enclave_id == enclave_id))
     if rows:
         conn.execute(SC.insert(), rows)
     flagged = [pk for pk, s in safe.items() if s]
@@ -393,6 +426,7 @@ def _write(
         conn.execute(
             I.update().where(I.c.pk.in_(clear), I.c.safelisted.is_(True)).values(safelisted=False)
         )
+    return len(rows)
 
 
 def rescore(
@@ -401,16 +435,25 @@ def rescore(
     *,
     scorer: Scorer,
     now: int | None = None,
+    enclave: str | None = None,
 ) -> int:
-    """Recompute and store the scores of the indicators ``pks``; returns rows written."""
+    """Recompute and store the scores of the indicators ``pks``; returns rows written.
+
+    With ``enclave``, only that enclave's rows are rewritten (an event there — a
+    verdict, pin or sighting — changes nothing elsewhere).
+    """
     now = int(time.time()) if now is None else now
     todo = sorted(set(pks))
     written = 0
     for chunk in _chunks(todo, BATCH):
         with store.write() as conn:
+            eid = None
+            if enclave is not None:
+                eid = conn.execute(sa.select(E.c.id).where(E.c.name == enclave)).scalar()
+                if eid is None:
+                    raise LookupError(f"enclave {enclave!r} not found")
             rows, safe = _score_rows(conn, chunk, now, scorer)
-            _write(conn, chunk, rows, safe)
-        written += len(rows)
+            written += _write(conn, chunk, rows, safe, eid)
     return written
 
 
@@ -449,7 +492,7 @@ def rescore_since(
                 .where(E.c.name == enclave, O.c.updated_at >= since)
             )
         ]
-    return rescore(store, pks, scorer=scorer, now=now)
+    return rescore(store, pks, scorer=scorer, now=now, enclave=enclave)
 
 
 def rescore_enriched_since(

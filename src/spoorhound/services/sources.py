@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,14 +18,33 @@ S = schema.source
 O = schema.observation  # noqa: E741
 
 
-def list_sources(store: Store) -> list[dict[str, Any]]:
-    """Every source with its reliability and how many indicators it reported."""
-    q = (
-        sa.select(S.c.name, S.c.reliability, sa.func.count(O.c.indicator_pk).label("indicators"))
-        .outerjoin(O, O.c.source_id == S.c.id)
-        .group_by(S.c.id, S.c.name, S.c.reliability)
-        .order_by(S.c.name)
-    )
+def list_sources(store: Store, *, scope: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Sources with their reliability and how many indicators they reported.
+
+    With a ``scope`` (readable enclave names), only sources with observations in those
+    enclaves, counted there: a source's name and holdings elsewhere stay invisible.
+    """
+    if scope is None:
+        q = (
+            sa.select(
+                S.c.name, S.c.reliability, sa.func.count(O.c.indicator_pk).label("indicators")
+            )
+            .outerjoin(O, O.c.source_id == S.c.id)
+            .group_by(S.c.id, S.c.name, S.c.reliability)
+            .order_by(S.c.name)
+        )
+    else:
+        E = schema.enclave
+        q = (
+            sa.select(
+                S.c.name, S.c.reliability, sa.func.count(O.c.indicator_pk).label("indicators")
+            )
+            .join(O, O.c.source_id == S.c.id)
+            .join(E, E.c.id == O.c.enclave_id)
+            .where(E.c.name.in_(list(scope)))
+            .group_by(S.c.id, S.c.name, S.c.reliability)
+            .order_by(S.c.name)
+        )
     with store.read() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
 

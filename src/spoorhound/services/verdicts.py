@@ -137,7 +137,7 @@ def record_verdict(
             reason=text or f"false positive ({actor})",
             actor=actor,
         )
-    rescore(store, [ind["pk"]], scorer=scorer)
+    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
     return {
         "indicator": ind["value"],
         "type": ind["type"],
@@ -207,7 +207,7 @@ def pin(
         target=f"{ind['type']}:{ind['value']}",
         details={"enclave": enclave, "risk": level, "comment": text, "expires_at": expires_at},
     )
-    rescore(store, [ind["pk"]], scorer=scorer)
+    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
     return {
         "indicator": ind["value"],
         "type": ind["type"],
@@ -242,7 +242,7 @@ def unpin(
             target=f"{ind['type']}:{ind['value']}",
             details={"enclave": enclave},
         )
-        rescore(store, [ind["pk"]], scorer=scorer)
+        rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
     return bool(n)
 
 
@@ -289,7 +289,7 @@ def record_sighting(
         target=f"{ind['type']}:{ind['value']}",
         details={"enclave": enclave, "seen_at": seen_at, "count": count, "location": location},
     )
-    rescore(store, [ind["pk"]], scorer=scorer)
+    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
     return {
         "indicator": ind["value"],
         "type": ind["type"],
