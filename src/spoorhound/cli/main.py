@@ -27,7 +27,6 @@ from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
-from spoorhound.cli.safelist_cmd import safelist_group
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
@@ -619,7 +618,6 @@ cli.add_command(extract)
 register_access(cli)
 enrich_cmd.register(cli)
 score_cmd.register(cli)
-cli.add_command(safelist_group)
 
 
 def main() -> None:
