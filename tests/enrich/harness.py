@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from spoorhound.core.indicators import Indicator, IndicatorType
+from spoorhound.enrich._transport import FastClient, KeepAliveTransport
 from spoorhound.enrich.provider import (
     EnrichmentResult,
     HttpProvider,
@@ -65,9 +66,22 @@ def configured(
     return cls(cls.config_model(enabled=True, base_url=base_url, **settings))
 
 
+#: The client the provider tests use: ``"fast"`` is the runner's (httpx on Spoorhound's
+#: keep-alive transport, with the lean path of ``HttpProvider.request``); ``"httpx"`` is
+#: a stock ``httpx.AsyncClient``. test_transport runs the fault battery over both.
+CLIENT = {"kind": "fast"}
+
+
+def new_client() -> httpx.AsyncClient:
+    """A client of the kind selected in :data:`CLIENT`."""
+    if CLIENT["kind"] == "httpx":
+        return httpx.AsyncClient()
+    return FastClient(KeepAliveTransport())
+
+
 def _with_client(call: Callable[[httpx.AsyncClient], Awaitable[R]]) -> R:
     async def go() -> R:
-        async with httpx.AsyncClient() as client:
+        async with new_client() as client:
             return await call(client)
 
     return asyncio.run(go())

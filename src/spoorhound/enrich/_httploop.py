@@ -10,26 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import httpx
 
+from spoorhound.enrich._transport import FastClient, KeepAliveTransport
 from spoorhound.enrich.provider import HttpProvider
 
 __all__ = ["HttpLoop"]
 
 T = TypeVar("T")
 
+_new_loop: Callable[[], asyncio.AbstractEventLoop]
+try:
+    # uvloop (installed with uvicorn where it exists): its sockets and callbacks cost a
+    # fraction of the default loop's per request.
+    import uvloop
+
+    _new_loop = uvloop.new_event_loop
+except ImportError:  # pragma: no cover - Windows has no uvloop
+    _new_loop = asyncio.new_event_loop
+
 
 class HttpLoop:
     """A private asyncio loop in a daemon thread, with one httpx client per provider."""
 
     def __init__(self, max_connections: int) -> None:
-        self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
-        self._loop = asyncio.new_event_loop()
+        self._max_connections = max_connections
+        self._loop = _new_loop()
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._running = 0
         self._count_lock = threading.Lock()
@@ -52,7 +63,7 @@ class HttpLoop:
         """The shared client for ``p`` (created on first use; only used on the loop)."""
         c = self._clients.get(p.name)
         if c is None:
-            c = httpx.AsyncClient(verify=p.http.verify_tls, limits=self._limits)
+            c = _client(p, self._max_connections)
             self._clients[p.name] = c
         return c
 
@@ -77,3 +88,14 @@ class HttpLoop:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
         self._loop.close()
+
+
+def _client(p: HttpProvider, max_connections: int) -> httpx.AsyncClient:
+    """A :class:`FastClient` for ``p``, unless the environment routes its base URL
+    through a proxy: only httpx's own transport speaks to proxies."""
+    url = urlsplit(p.http.base_url)
+    if getproxies().get(url.scheme) and not proxy_bypass(url.hostname or ""):
+        limits = httpx.Limits(max_connections=max_connections)
+        return httpx.AsyncClient(verify=p.http.verify_tls, limits=limits)
+    transport = KeepAliveTransport(verify=p.http.verify_tls, max_connections=max_connections)
+    return FastClient(transport, verify=p.http.verify_tls)

@@ -407,32 +407,50 @@ def _match(items: Sequence[tuple[int, Indicator]], got: Sequence[EnrichmentResul
 # -- HTTP calls --------------------------------------------------------------------------
 
 
-class _Pacer:
-    """Spaces call starts ``interval`` seconds apart, continuing from ``last``."""
+class _Lane:
+    """One call at a time, each starting ``gap`` seconds after the previous one *ended*.
 
-    def __init__(self, interval: float, last: float) -> None:
-        self.interval = interval
-        self.next = last + interval
-        self.last = last
+    Spacing from the end, not the start, is what makes the limit hold on the
+    provider's clock whatever the network does: a call arrives before it ends, and
+    the next one leaves after that, so arrivals on one lane are at least ``gap``
+    apart even when a stall makes earlier calls arrive late.
+    """
 
-    async def slot(self) -> None:
-        t = time.time()
-        start = max(t, self.next)
-        self.next = start + self.interval
-        self.last = start
-        if start > t:
-            await asyncio.sleep(start - t)
+    __slots__ = ("done", "gap", "ready")
+
+    def __init__(self, gap: float, last: float) -> None:
+        self.gap = gap
+        self.ready = last + gap if gap else 0.0
+        self.done = 0.0
+
+    async def __aenter__(self) -> None:
+        if self.gap:
+            wait = self.ready - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.gap:
+            self.done = time.time()
+            self.ready = self.done + self.gap
 
 
-def _interval(p: Provider) -> float:
+def _pacing(p: Provider, concurrency: int) -> tuple[float, int]:
+    """The per-lane spacing and the number of lanes (calls in flight) for ``p``.
+
+    Unlimited providers get ``concurrency`` lanes without spacing. A limit of N
+    calls per window W gets few lanes (0.1 s worth of calls, so a stall at the far
+    end releases little at once) each spaced ``W / floor(N / lanes)`` plus 3 %:
+    a window then holds at most ``floor(N / lanes)`` arrivals per lane, N in all.
+    """
     rl = p.rate_limit
-    gaps = [
-        1 / rl.per_second if rl.per_second else 0.0,
-        60 / rl.per_minute if rl.per_minute else 0.0,
-    ]
-    gap = max(gaps)
-    # A little slack: the clock of the receiving end must never see two calls closer than the gap.
-    return gap * 1.03 + 0.001 if gap else 0.0
+    limits = [(w, n) for w, n in ((1.0, rl.per_second), (60.0, rl.per_minute)) if n]
+    if not limits:
+        return 0.0, concurrency
+    rate = min(n / w for w, n in limits)
+    lanes = max(1, min(concurrency, int(0.1 * rate), *(int(n) for _, n in limits)))
+    gap = max(w / max(1, math.floor(n / lanes)) for w, n in limits)
+    return gap * 1.03 + 0.001, lanes
 
 
 _RETRY = (Status.RATE_LIMITED, Status.ERROR, Status.QUOTA_EXCEEDED)
@@ -443,8 +461,7 @@ async def _call(
     p: HttpProvider,
     client: httpx.AsyncClient,
     group: list[tuple[int, Indicator]],
-    pacer: _Pacer | None,
-    sem: asyncio.Semaphore,
+    lane: _Lane,
     stop: asyncio.Event,
     s: RunnerSettings,
 ) -> list[Answer] | None:
@@ -455,9 +472,7 @@ async def _call(
         if stop.is_set():
             return None
         try:
-            async with sem:
-                if pacer is not None:
-                    await pacer.slot()
+            async with lane:
                 if stop.is_set():
                     return None
                 if p.batch_size > 1:
@@ -497,23 +512,28 @@ async def _call_all(
     last: float,
     s: RunnerSettings,
 ) -> tuple[list[Answer], int, float]:
-    gap = _interval(p)
-    pacer = _Pacer(gap, last) if gap else None
-    # Paced calls keep few in flight: if the far end stalls, at most that many arrive
-    # together afterwards, so its own 1-second windows stay within the limit.
-    inflight = s.http_concurrency if not gap else max(1, min(s.http_concurrency, int(0.1 / gap)))
-    sem = asyncio.Semaphore(inflight)
+    """Every call of a batch over the provider's lanes; returns the answers, the
+    number skipped and when the last paced call ended (0 when unpaced)."""
+    gap, width = _pacing(p, s.http_concurrency)
     stop = asyncio.Event()
     size = max(1, p.batch_size)
     groups = [items[i : i + size] for i in range(0, len(items), size)]
-    got = await asyncio.gather(*(_call(p, client, g, pacer, sem, stop, s) for g in groups))
+    got: list[list[Answer] | None] = [None] * len(groups)
+    todo = iter(range(len(groups)))
+    lanes = [_Lane(gap, last) for _ in range(min(width, len(groups)))]
+
+    async def run(lane: _Lane) -> None:
+        for i in todo:  # shared: each lane takes the next call when it is free
+            got[i] = await _call(p, client, groups[i], lane, stop, s)
+
+    await asyncio.gather(*(run(lane) for lane in lanes))
     answers = [a for group in got if group is not None for a in group]
     auth = [a for a in answers if a.status == Status.AUTH_FAILED.value]
     if auth:
         # Calls in flight when the key was refused may fail the same way: keep one failure.
         answers = [a for a in answers if a.status != Status.AUTH_FAILED.value] + auth[:1]
     skipped = len(items) - len(answers)
-    return answers, skipped, (pacer.last if pacer else 0.0)
+    return answers, skipped, max((lane.done for lane in lanes), default=0.0)
 
 
 @DBOS.step()

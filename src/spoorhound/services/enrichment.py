@@ -31,13 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from spoorhound.core.context import TLP_LEVELS
-from spoorhound.services.indicators import (
-    Scope,
-    SearchFilter,
-    _indicator_rows,
-    _where,
-    candidate_values,
-)
+from spoorhound.services.indicators import Scope, SearchFilter, _where, candidate_values
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
 
@@ -315,6 +309,20 @@ def render_change(change: Mapping[str, Any]) -> str:
 # -- reading ----------------------------------------------------------------------------
 
 
+def _indicator_rows(conn: Connection, value: str, scope: Scope) -> list[dict[str, Any]]:
+    # The indicators ``value`` may denote that ``scope`` may see.
+    q = sa.select(I).where(I.c.value.in_(candidate_values(value)))
+    if scope is not None:
+        enc = schema.enclave
+        q = q.where(
+            sa.exists()
+            .where(O.c.indicator_pk == I.c.pk)
+            .where(O.c.enclave_id == enc.c.id)
+            .where(enc.c.name.in_(list(scope)))
+        )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
 _RESULT_COLS = (
     E.c.id,
     E.c.provider,
@@ -348,7 +356,7 @@ def history(
     included only when ``payload`` is true.
     """
     with store.read() as conn:
-        found = _indicator_rows(conn, I.c.value.in_(candidate_values(value)), scope)
+        found = _indicator_rows(conn, value, scope)
         out = []
         for ind in found:
             q = sa.select(*_RESULT_COLS).where(E.c.indicator_pk == ind["pk"])
@@ -382,7 +390,7 @@ def current(store: Store, value: str, *, scope: Scope = None) -> list[dict[str, 
     """The latest good result per provider for each indicator matching ``value``."""
     out = []
     with store.read() as conn:
-        for ind in _indicator_rows(conn, I.c.value.in_(candidate_values(value)), scope):
+        for ind in _indicator_rows(conn, value, scope):
             latest = (
                 sa.select(sa.func.max(E.c.id))
                 .where(E.c.indicator_pk == ind["pk"], E.c.status.in_(GOOD))
