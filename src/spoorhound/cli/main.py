@@ -25,6 +25,7 @@ from spoorhound import __version__
 from spoorhound.cli import enrich_cmd, score_cmd
 from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.extract_cmd import extract
+from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
 from spoorhound.config import Settings
@@ -617,6 +618,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 cli.add_command(extract)
 register_access(cli)
 enrich_cmd.register(cli)
+cli.add_command(model_group)
 score_cmd.register(cli)
 
 

@@ -1,0 +1,501 @@
+"""Features of the priority model: lexical and structural facts of a host name.
+
+Everything here is computed from the value alone (plus two non-popularity MISP
+warninglists, dynamic DNS and URL shorteners), so a vector is stored once per
+indicator and never changes until :data:`FEATURES_VERSION` does. Things the training
+data cannot vary — sources, sightings, enrichment verdicts, popularity-list membership —
+are not features; the scoring formula weighs them (see ``docs/scoring.md``).
+
+The host is split with the Public Suffix List (ICANN *and* private sections, so in
+``x1.duckdns.org`` the registrant chose ``x1``): ``name`` is the registrant's label,
+``subdomain`` what is left of it. Three tables are fitted by the training script and
+shipped in ``data/features.json.gz``: a character-bigram model of Tranco names (fitted
+on a slice of Tranco disjoint from the benign training rows and from the reserved
+domains), the TLD vocabulary of the categorical ``tld`` feature, and a naive-Bayes
+log-odds table of character 3/4-grams of the whole host (fitted on the training labels;
+during training it is cross-fitted, so no row is scored by a table that saw its family).
+A :class:`Featurizer` holds them; :func:`featurize` uses the shipped ones, read lazily
+on first use.
+
+URLs are scored by their host (the benign class has no URLs, so no path feature can
+be learnt); a URL whose host is an IP address, and any other type, gives a row of NaN.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+import operator
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import publicsuffixlist
+
+from spoorhound.enrich.lexical import BigramModel, shannon_entropy
+from spoorhound.reference.warninglists import warninglists_dir
+
+__all__ = [
+    "FEATURES_VERSION",
+    "FEATURE_NAMES",
+    "SUPPORTED_TYPES",
+    "Featurizer",
+    "default_featurizer",
+    "describe",
+    "featurize",
+    "host_of",
+    "registrant_name",
+    "supports",
+]
+
+#: Bump whenever a feature's meaning, the shipped tables or the order changes:
+#: stored vectors of another version are recomputed.
+FEATURES_VERSION = 1
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "host_length",
+    "label_count",
+    "subdomain_depth",
+    "subdomain_length",
+    "name_length",
+    "name_entropy",
+    "name_digit_ratio",
+    "name_hyphens",
+    "name_vowel_ratio",
+    "name_consonant_run",
+    "name_digit_run",
+    "name_distinct_ratio",
+    "name_hex",
+    "name_bigram",
+    "name_bigram_min",
+    "subdomain_entropy",
+    "subdomain_bigram",
+    "tld",
+    "tld_length",
+    "suffix_labels",
+    "suffix_private",
+    "idn",
+    "dynamic_dns",
+    "url_shortener",
+    "brand_lure",
+    "ngram_logodds",
+    "ngram_max",
+)
+
+#: Indicator types with features; other rows are NaN.
+SUPPORTED_TYPES = frozenset({"domain", "url"})
+
+#: Index of the categorical feature (LightGBM ``categorical_feature``).
+TLD_INDEX = FEATURE_NAMES.index("tld")
+
+#: Words phishing and malware names borrow to look trustworthy: brands and lures.
+#: A hit counts only when the registrant's name is not exactly the word (``apple.com``
+#: is Apple's), so ``apple-id-verify.com`` hits and ``apple.com`` does not.
+LURE_WORDS = (
+    "paypal",
+    "apple",
+    "icloud",
+    "microsoft",
+    "office365",
+    "outlook",
+    "onedrive",
+    "sharepoint",
+    "google",
+    "gmail",
+    "facebook",
+    "instagram",
+    "whatsapp",
+    "telegram",
+    "amazon",
+    "netflix",
+    "adobe",
+    "dropbox",
+    "docusign",
+    "binance",
+    "coinbase",
+    "metamask",
+    "wallet",
+    "login",
+    "signin",
+    "verify",
+    "verification",
+    "secure",
+    "account",
+    "update",
+    "support",
+    "banking",
+    "recover",
+    "invoice",
+    "cdn",
+    "cloud",
+    "download",
+)
+
+# Counting by deleting (str.translate) and run lengths by splitting (re.split) keep
+# the per-character work in C: featurize must keep up with bulk ingest.
+_DEL_DIGITS = str.maketrans("", "", "0123456789")
+_DEL_VOWELS = str.maketrans("", "", "aeiouy")
+_NOT_CONSONANT = re.compile(r"[^bcdfghjklmnpqrstvwxz]+")
+_NOT_DIGIT = re.compile(r"[^0-9]+")
+#: ASCII characters outside the bigram alphabet read as "?" (as in BigramModel.train).
+_TO_UNKNOWN = str.maketrans(
+    {chr(c): "?" for c in range(128) if chr(c) not in "abcdefghijklmnopqrstuvwxyz0123456789-_^$"}
+)
+_HEX = re.compile(r"[0-9a-f]{8,}")
+_LURE_RE = re.compile("|".join(LURE_WORDS))
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def supports(itype: str) -> bool:
+    """Whether the model scores indicators of type ``itype`` (``domain``, ``url``)."""
+    return itype in SUPPORTED_TYPES
+
+
+def host_of(value: str, itype: str) -> str | None:
+    """The host name the features describe, or None (unsupported type, IP host)."""
+    if itype == "domain":
+        host = value
+    elif itype == "url":
+        try:
+            host = urlsplit(value if "//" in value else "//" + value).hostname or ""
+        except ValueError:
+            return None
+    else:
+        return None
+    host = host.strip().strip(".").lower()
+    if not host or ":" in host or _IPV4.fullmatch(host):
+        return None
+    return host
+
+
+class _SuffixList:
+    """The Public Suffix List as three sets: longest-match lookup in a few dict probes
+    (the ``publicsuffixlist`` API costs ~12 µs a call, too slow for bulk ingest)."""
+
+    def __init__(self, text: str) -> None:
+        self.rules: dict[str, bool] = {}  # suffix -> private section
+        self.wild: dict[str, bool] = {}  # "*.ck" stored as "ck"
+        self.exceptions: set[str] = set()
+        private = False
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("// ===BEGIN PRIVATE"):
+                private = True
+            if not line or line.startswith("//"):
+                continue
+            rule = line.split()[0].lower()
+            if rule.startswith("!"):
+                self.exceptions.add(rule[1:])
+            elif rule.startswith("*."):
+                self.wild[rule[2:]] = private
+            else:
+                self.rules[rule] = private
+
+    def split(self, labels: list[str]) -> tuple[int, bool]:
+        """(number of labels in the public suffix, whether it is a private-section rule)."""
+        n = len(labels)
+        for i in range(n):  # longest candidate first, so the first match is the longest
+            cand = ".".join(labels[i:])
+            if cand in self.exceptions:
+                return n - i - 1, False
+            priv = self.rules.get(cand)
+            if priv is not None:
+                return n - i, priv
+            if i + 1 < n:
+                wild = self.wild.get(".".join(labels[i + 1 :]))
+                if wild is not None:
+                    return n - i, wild
+        return 1, False  # the default rule "*": the last label
+
+
+@functools.cache
+def _suffix_list() -> _SuffixList:
+    path = Path(publicsuffixlist.__file__).parent / "public_suffix_list.dat"
+    return _SuffixList(path.read_text(encoding="utf-8"))
+
+
+def _read_list(name: str) -> list[str]:
+    with (warninglists_dir() / name / "list.json").open("rb") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return [str(e).strip().lower() for e in data.get("list", [])]
+
+
+@functools.cache
+def _host_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(dynamic-DNS parent domains, URL-shortener domains) from the MISP warninglists."""
+    ddns = frozenset(e.lstrip(".") for e in _read_list("dynamic-dns") if e)
+    short = frozenset(e.lstrip(".") for e in _read_list("url-shortener") if e)
+    return ddns, short
+
+
+def registrant_name(host: str) -> str:
+    """The label the registrant chose: ``x1`` in ``a.x1.duckdns.org``, ``bbc`` in
+    ``www.bbc.co.uk`` ("" when the host is a public suffix itself)."""
+    labels = host.split(".")
+    n_suffix, _ = _suffix_list().split(labels)
+    return labels[len(labels) - n_suffix - 1] if len(labels) > n_suffix else ""
+
+
+#: n-gram sizes of the log-odds table, and the fewest hosts an n-gram must occur in.
+NGRAM_SIZES = (3, 4)
+NGRAM_MIN_COUNT = 5
+
+
+def host_ngrams(host: str) -> set[str]:
+    """The distinct character 3- and 4-grams of ``^host$``."""
+    s = "^" + host + "$"
+    return {s[i : i + n] for n in NGRAM_SIZES for i in range(len(s) - n + 1)}
+
+
+def fit_ngrams(hosts: Sequence[str], malicious: Sequence[int | bool]) -> dict[str, float]:
+    """Naive-Bayes log-odds of each n-gram: log P(g | malicious) − log P(g | benign),
+    counting each host once per n-gram, add-one smoothed; rare n-grams are dropped.
+    Fitted on labels, so the training pipeline fits it *in-fold* (cross-fitted)."""
+    pos: Counter[str] = Counter()
+    neg: Counter[str] = Counter()
+    for h, m in zip(hosts, malicious, strict=True):
+        (pos if m else neg).update(host_ngrams(h))
+    n_pos = sum(1 for m in malicious if m)
+    n_neg = len(hosts) - n_pos
+    lp, ln = math.log(n_pos + 2), math.log(n_neg + 2)
+    out: dict[str, float] = {}
+    for g in pos.keys() | neg.keys():
+        a, b = pos[g], neg[g]
+        if a + b >= NGRAM_MIN_COUNT:
+            out[g] = round(math.log(a + 1) - lp - math.log(b + 1) + ln, 2)
+    return out
+
+
+def ngram_scores(table: dict[str, float], host: str) -> tuple[float, float]:
+    """(mean, max) n-gram log-odds of a host (unknown n-grams count 0)."""
+    vals = [table.get(g, 0.0) for g in host_ngrams(host)]
+    return (sum(vals) / len(vals), max(vals)) if vals else (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The fitted tables features depend on (shipped as ``data/features.json``)."""
+
+    bigram: dict[str, float]
+    tlds: tuple[str, ...]
+    #: log-odds (malicious vs benign) of character 3- and 4-grams of ``^host$``.
+    ngrams: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form; rounded so the file is small and stable."""
+        return {
+            "features_version": FEATURES_VERSION,
+            "bigram": {k: round(v, 4) for k, v in sorted(self.bigram.items())},
+            "tlds": list(self.tlds),
+            "ngrams": {k: round(v, 2) for k, v in sorted(self.ngrams.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tables:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            {str(k): float(v) for k, v in data["bigram"].items()},
+            tuple(data["tlds"]),
+            {str(k): float(v) for k, v in data.get("ngrams", {}).items()},
+        )
+
+    @classmethod
+    def fit(cls, bigram_names: Iterable[str], tld_counts: dict[str, int], min_count: int) -> Tables:
+        """Fit the bigram model on ``bigram_names`` and keep TLDs seen ``min_count`` times."""
+        model = BigramModel.train(bigram_names)
+        tlds = tuple(sorted(t for t, c in tld_counts.items() if c >= min_count))
+        return cls({k: round(v, 4) for k, v in model.logp.items()}, tlds)
+
+    def with_ngrams(self, ngrams: dict[str, float]) -> Tables:
+        """These tables with another n-gram log-odds table."""
+        return Tables(self.bigram, self.tlds, ngrams)
+
+
+class Featurizer:
+    """Turns values into feature rows with a given set of :class:`Tables`."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+        self._bigram = BigramModel(tables.bigram)
+        self._logp = tables.bigram
+        self._floor = self._bigram.floor
+        self._tld_code = {t: float(i + 1) for i, t in enumerate(tables.tlds)}
+        self._ngrams = tables.ngrams
+        self._psl = _suffix_list()
+        self._ddns, self._short = _host_lists()
+
+    def _bigrams(self, s: str) -> tuple[float, float]:
+        """(mean, min) log-probability of the transitions of ``^s$``."""
+        t = ("^" + s + "$").translate(_TO_UNKNOWN)
+        try:
+            vals = list(map(self._logp.__getitem__, map(operator.add, t, t[1:])))
+        except KeyError:  # a non-ASCII character
+            lp, floor = self._logp, self._floor
+            vals = [lp.get(t[i : i + 2], floor) for i in range(len(t) - 1)]
+        return sum(vals) / len(vals), min(vals)
+
+    def host_row(self, host: str) -> list[float]:
+        """The feature row of one lower-case host name (order of FEATURE_NAMES)."""
+        labels = host.split(".")
+        n = len(labels)
+        n_suffix, private = self._psl.split(labels)
+        n_suffix = min(n_suffix, n)
+        n_sub = max(n - n_suffix - 1, 0)
+        name = labels[n_sub] if n > n_suffix else ""
+        tld = labels[-1]
+        ln = len(name)
+        row = [float(len(host)), float(n), float(n_sub)]
+        if n_sub:
+            sub_text = "".join(labels[:n_sub])
+            row.append(float(len(sub_text) + n_sub - 1))
+        else:
+            sub_text = ""
+            row.append(0.0)
+        if ln:
+            bg_mean, bg_min = self._bigrams(name)
+            row += (
+                float(ln),
+                shannon_entropy(name),
+                (ln - len(name.translate(_DEL_DIGITS))) / ln,
+                float(name.count("-")),
+                (ln - len(name.translate(_DEL_VOWELS))) / ln,
+                float(max(map(len, _NOT_CONSONANT.split(name)))),
+                float(max(map(len, _NOT_DIGIT.split(name)))),
+                len(set(name)) / ln,
+                1.0 if ln >= 8 and _HEX.fullmatch(name) else 0.0,
+                bg_mean,
+                bg_min,
+            )
+        else:
+            row += (0.0,) * 9 + (math.nan, math.nan)
+        if sub_text:
+            row += (shannon_entropy(sub_text), self._bigrams(sub_text)[0])
+        else:
+            row += (math.nan, math.nan)
+        ddns = 0.0
+        for i in range(1, n):
+            if ".".join(labels[i:]) in self._ddns:
+                ddns = 1.0
+                break
+        registered = ".".join(labels[n_sub:])
+        lure = 0.0
+        m = _LURE_RE.search(host)
+        while m is not None:
+            if m.group() != name:
+                lure = 1.0
+                break
+            m = _LURE_RE.search(host, m.end())
+        row += (
+            self._tld_code.get(tld, 0.0),
+            float(len(tld)),
+            float(n_suffix),
+            1.0 if private else 0.0,
+            1.0 if "xn--" in host else 0.0,
+            ddns,
+            1.0 if registered in self._short or host in self._short else 0.0,
+            lure,
+        )
+        row += ngram_scores(self._ngrams, host) if self._ngrams else (math.nan, math.nan)
+        return row
+
+    def featurize(self, values: Sequence[str], itypes: Sequence[str]) -> np.ndarray:
+        """Feature matrix (float32, one row per value; NaN rows for unsupported ones)."""
+        if len(values) != len(itypes):
+            raise ValueError("values and itypes differ in length")
+        nan_row = [math.nan] * len(FEATURE_NAMES)
+        rows = []
+        row = self.host_row
+        for value, itype in zip(values, itypes, strict=True):
+            host = host_of(value, itype)
+            rows.append(nan_row if host is None else row(host))
+        if not rows:
+            return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+        return np.array(rows, dtype=np.float32)
+
+
+def _shipped_tables_path() -> Any:
+    return resources.files("spoorhound.model") / "data" / "features.json.gz"
+
+
+def load_tables(path: Path | None = None) -> Tables:
+    """The tables at ``path`` (gzip JSON), by default the shipped ones."""
+    src = path if path is not None else _shipped_tables_path()
+    with src.open("rb") as fh, gzip.open(fh, "rt", encoding="utf-8") as text:
+        data = json.load(text)
+    if data.get("features_version") != FEATURES_VERSION:
+        raise ValueError(
+            f"feature tables are version {data.get('features_version')}, code is {FEATURES_VERSION}"
+        )
+    return Tables.from_json(data)
+
+
+@functools.cache
+def default_featurizer() -> Featurizer:
+    """The featurizer with the shipped tables (read once, on first use)."""
+    return Featurizer(load_tables())
+
+
+def featurize(values: Sequence[str], itypes: Sequence[str]) -> np.ndarray:
+    """Feature rows of canonical values (lower-case domains, URLs with a scheme).
+
+    Returns float32 ``(len(values), len(FEATURE_NAMES))``; rows of unsupported types
+    (and URLs whose host is an IP address) are NaN.
+    """
+    return default_featurizer().featurize(values, itypes)
+
+
+_UNITS: dict[str, str] = {
+    "host_length": "host length {:.0f} chars",
+    "label_count": "{:.0f} labels",
+    "subdomain_depth": "{:.0f} subdomain levels",
+    "subdomain_length": "subdomain length {:.0f} chars",
+    "name_length": "name length {:.0f} chars",
+    "name_entropy": "name entropy {:.1f} bits/char",
+    "name_digit_ratio": "name {:.0%} digits",
+    "name_hyphens": "{:.0f} hyphens in name",
+    "name_vowel_ratio": "name {:.0%} vowels",
+    "name_consonant_run": "{:.0f} consonants in a row",
+    "name_digit_run": "{:.0f} digits in a row",
+    "name_distinct_ratio": "name {:.0%} distinct characters",
+    "name_bigram": "name bigram log-likelihood {:.2f}",
+    "name_bigram_min": "rarest bigram log-likelihood {:.2f}",
+    "ngram_logodds": "character n-grams {:+.2f} log-odds on average",
+    "ngram_max": "most malicious-looking n-gram {:+.2f} log-odds",
+    "subdomain_entropy": "subdomain entropy {:.1f} bits/char",
+    "subdomain_bigram": "subdomain bigram log-likelihood {:.2f}",
+    "tld_length": "TLD length {:.0f}",
+    "suffix_labels": "public suffix of {:.0f} labels",
+}
+_FLAGS: dict[str, tuple[str, str]] = {
+    "name_hex": ("name is a hex string", "name is not a hex string"),
+    "suffix_private": (
+        "under a private suffix (e.g. a hosting or dynamic DNS service)",
+        "under a registry suffix",
+    ),
+    "idn": ("internationalised (punycode) name", "ASCII name"),
+    "dynamic_dns": ("on a dynamic DNS domain", "not on a dynamic DNS domain"),
+    "url_shortener": ("a URL shortener", "not a URL shortener"),
+    "brand_lure": ("contains a brand or lure word", "no brand or lure word"),
+}
+
+
+def describe(feature: str, value: float, tlds: Sequence[str] | None = None) -> str:
+    """A short human text for one feature value (``name entropy 3.9 bits/char``)."""
+    if math.isnan(value):
+        return f"no {feature.replace('_', ' ').split(' ', 1)[0]}"
+    if feature in _FLAGS:
+        return _FLAGS[feature][0 if value >= 0.5 else 1]
+    if feature == "tld":
+        vocab = default_featurizer().tables.tlds if tlds is None else tlds
+        code = int(value)
+        return f"TLD .{vocab[code - 1]}" if 0 < code <= len(vocab) else "uncommon TLD"
+    fmt = _UNITS.get(feature)
+    return fmt.format(value) if fmt else f"{feature} {value:.3g}"

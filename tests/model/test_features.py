@@ -1,0 +1,68 @@
+"""Features: shape, NaN rows for what the model cannot score, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from spoorhound.model.features import (
+    FEATURE_NAMES,
+    describe,
+    featurize,
+    registrant_name,
+    supports,
+)
+
+
+def test_shape_and_dtype() -> None:
+    X = featurize(["example.org", "a.b.example.co.uk"], ["domain", "domain"])
+    assert X.shape == (2, len(FEATURE_NAMES))
+    assert X.dtype == np.float32
+    assert not np.isnan(X[0, FEATURE_NAMES.index("name_entropy")])
+
+
+def test_unsupported_types_and_ip_hosts_are_nan_rows() -> None:
+    assert supports("domain") and supports("url")
+    assert not supports("ipv4") and not supports("sha256")
+    X = featurize(
+        ["1.2.3.4", "http://1.2.3.4/x.exe", "d41d8cd98f00b204e9800998ecf8427e", "example.org"],
+        ["ipv4", "url", "md5", "domain"],
+    )
+    assert np.isnan(X[:3]).all()
+    assert not np.isnan(X[3]).all()
+
+
+def test_url_is_scored_by_its_host() -> None:
+    X = featurize(["https://login.example.net/a/b.php?x=1", "login.example.net"], ["url", "domain"])
+    np.testing.assert_array_equal(X[0], X[1])
+
+
+def test_deterministic_and_order_independent() -> None:
+    values = ["qwxzpkrtvbn.top", "wikipedia.org", "x1.duckdns.org"]
+    a = featurize(values, ["domain"] * 3)
+    b = featurize(values[::-1], ["domain"] * 3)[::-1]
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, featurize(values, ["domain"] * 3))
+
+
+def test_public_suffix_facts() -> None:
+    assert registrant_name("a.x1.duckdns.org") == "x1"
+    assert registrant_name("www.bbc.co.uk") == "bbc"
+    row = dict(zip(FEATURE_NAMES, featurize(["a.x1.duckdns.org"], ["domain"])[0], strict=True))
+    assert row["suffix_private"] == 1.0 and row["dynamic_dns"] == 1.0
+    assert row["subdomain_depth"] == 1.0 and row["name_length"] == 2.0
+
+
+def test_generated_names_have_higher_entropy_and_lower_bigram_likelihood() -> None:
+    X = featurize(["xjqvzkwpfhtr.com", "homedepot.com"], ["domain", "domain"])
+    i, j = FEATURE_NAMES.index("name_bigram"), FEATURE_NAMES.index("name_consonant_run")
+    assert X[0, i] < X[1, i]
+    assert X[0, j] > X[1, j]
+
+
+def test_describe_is_readable() -> None:
+    assert describe("name_entropy", 3.91) == "name entropy 3.9 bits/char"
+    assert describe("dynamic_dns", 1.0) == "on a dynamic DNS domain"
+    assert "TLD" in describe("tld", 0.0)
+    assert describe("subdomain_bigram", math.nan).startswith("no ")
