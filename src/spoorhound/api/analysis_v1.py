@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from spoorhound.api.auth import CallerDep
 from spoorhound.api.enrichment import _settings
@@ -114,7 +115,7 @@ def get_info(
 
 
 @router.get("/explore")
-def get_explore(
+async def get_explore(
     request: Request,
     caller: CallerDep,
     q: Annotated[str, Query(max_length=4000, description="Query-language query")] = "",
@@ -124,10 +125,15 @@ def get_explore(
 ) -> dict[str, Any]:
     """Indicators (or threats) matching ``q``, within the caller's enclaves."""
     store: Store = request.app.state.store
+    # `async` so authentication runs on the event loop; the query itself may scan an
+    # index (a query matching nothing), so it runs in the thread pool.
     try:
         if mode == "threats":
-            return {"results": explore_threats(store, q, caller.scope), "cursor": None}
-        page = explore_service.explore(store, q, scope=caller.scope, limit=limit, cursor=cursor)
+            found = await run_in_threadpool(explore_threats, store, q, caller.scope)
+            return {"results": found, "cursor": None}
+        page = await run_in_threadpool(
+            explore_service.explore, store, q, scope=caller.scope, limit=limit, cursor=cursor
+        )
     except QuerySyntaxError as e:
         raise HTTPException(
             status_code=422, detail={"message": e.message, "position": e.position, "text": str(e)}

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from spoorhound import __version__
 from spoorhound.api.admin import router as admin_router
 from spoorhound.api.analysis_v1 import router as analysis_router
-from spoorhound.api.auth import CallerDep, install_limits
+from spoorhound.api.auth import CallerDep, install_limits, run_read
 from spoorhound.api.enrichment import router as enrichment_router
 from spoorhound.api.exports_v1 import router as exports_v1_router
 from spoorhound.api.indicators_v1 import router as indicators_v1_router
@@ -25,13 +25,14 @@ from spoorhound.api.jobs_v1 import router as jobs_v1_router
 from spoorhound.api.pulsedive_compat import router as pulsedive_router
 from spoorhound.api.scores_v1 import router as scores_v1_router
 from spoorhound.api.tags_v1 import router as tags_v1_router
+from spoorhound.config import Settings
 from spoorhound.services import indicators as indicator_service
 from spoorhound.storage.engine import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env"]
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store the app was created with."""
     store: Store = request.app.state.store
     return store
@@ -58,7 +59,7 @@ def get_health(store: StoreDep) -> dict[str, Any]:
 
 
 @indicators.get("/{value:path}", response_model=IndicatorLookup)
-def get_indicator(
+async def get_indicator(
     value: str,
     store: StoreDep,
     caller: CallerDep,
@@ -71,7 +72,10 @@ def get_indicator(
         # A requested enclave narrows the caller's scope; it can never widen it.
         scope = [e for e in enclave if caller.scope is None or e in caller.scope]
     try:
-        found = indicator_service.lookup(store, value, scope=scope, type=type)
+        # Index look-ups only: inline on SQLite (see run_read), no thread hand-off.
+        found = await run_read(
+            store, indicator_service.lookup, store, value, scope=scope, type=type
+        )
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     if not found:
@@ -80,6 +84,15 @@ def get_indicator(
     # the response model cost several times the lookup itself (measured in bench/api.py).
     body = orjson.dumps({"value": value, "indicators": found}, option=orjson.OPT_NON_STR_KEYS)
     return Response(body, media_type="application/json")
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one ``spoorhound serve --workers N`` process.
+
+    Its store comes from the ``SPOORHOUND_DATA_DIR`` / ``SPOORHOUND_DATABASE_URL``
+    variables, which ``serve`` sets for its worker processes.
+    """
+    return create_app(Store(Settings.build().database_url))
 
 
 @asynccontextmanager

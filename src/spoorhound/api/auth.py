@@ -21,16 +21,18 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spoorhound.services import access
-from spoorhound.services.access import Caller, InvalidKey, Permission, Role
+from spoorhound.services.access import Caller, InvalidKey, KeyCache, Permission, Role
+from spoorhound.services.jobs import now
 from spoorhound.storage.engine import Store
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "require_admin",
     "require_enclave",
     "require_role",
+    "run_read",
 ]
 
 MiB = 1024 * 1024
@@ -50,6 +53,9 @@ DEFAULT_MAX_JSON_BYTES = 1 * MiB
 DEFAULT_MAX_UPLOAD_BYTES = 64 * MiB
 DEFAULT_AUTH_FAILURES = 10
 DEFAULT_AUTH_PERIOD = 60.0
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="spoorhound"'}
 _MISSING = "missing API key: send 'Authorization: Bearer sk_…' or 'X-API-Key: sk_…'"
@@ -120,8 +126,36 @@ def _presented_key(request: Request) -> str | None:
     return key.strip() if key and key.strip() else None
 
 
-def current_caller(request: Request) -> Caller:
-    """Authenticate the request's API key; 401 without a valid one, 429 when throttled."""
+def _key_cache(request: Request) -> KeyCache:
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    if cache is None:
+        cache = request.app.state.key_cache = KeyCache()
+    return cache
+
+
+async def run_read(
+    store: Store, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Run the short read ``fn(*args, **kwargs)``: inline on SQLite, in the thread pool otherwise.
+
+    On the embedded SQLite an indexed read takes tens of microseconds and never waits
+    for the writer (WAL), so handing it to a worker thread costs more than the read
+    (the hand-off, and the threads then contend for the GIL); a PostgreSQL query waits
+    on the network, so it goes to the pool. Only for reads bounded by index look-ups:
+    anything that may scan runs in the pool (``run_in_threadpool``) on both.
+    """
+    if store.dialect == "sqlite":
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+async def current_caller(request: Request) -> Caller:
+    """Authenticate the request's API key; 401 without a valid one, 429 when throttled.
+
+    Verified keys are kept for a few seconds (:class:`~spoorhound.services.access.KeyCache`):
+    a revoked key, a disabled user or a changed membership still takes effect on the
+    next request.
+    """
     key = _presented_key(request)
     if key is None:
         raise HTTPException(status_code=401, detail=_MISSING, headers=_CHALLENGE)
@@ -135,11 +169,15 @@ def current_caller(request: Request) -> Caller:
             headers={"Retry-After": str(wait)},
         )
     store: Store = request.app.state.store
+    at = now()
     try:
-        caller = access.authenticate(store, key)
+        caller, due = await run_read(store, _key_cache(request).authenticate, store, key, at=at)
     except InvalidKey as e:
         throttle.failed(client)
         raise HTTPException(status_code=401, detail=str(e), headers=_CHALLENGE) from None
+    if due:
+        # A write (it may wait for the SQLite writer): never on the event loop.
+        await run_in_threadpool(access.record_use, store, caller, at)
     request.state.caller = caller
     return caller
 
@@ -153,10 +191,11 @@ def _forbid_read_key(caller: Caller) -> None:
         raise HTTPException(status_code=403, detail=f"this change is not allowed with {why}")
 
 
-def require_role(*roles: Role, write: bool = False) -> Callable[[Caller], Caller]:
+def require_role(*roles: Role, write: bool = False) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency: the caller's role is one of ``roles`` (and, with ``write``, may change)."""
 
-    def dependency(caller: CallerDep) -> Caller:
+    # `async`, as every check here: no I/O, so no hand-off to the thread pool.
+    async def dependency(caller: CallerDep) -> Caller:
         if caller.role not in roles:
             raise HTTPException(
                 status_code=403, detail=f"needs role {' or '.join(roles)}; you are {caller.role}"
@@ -168,10 +207,10 @@ def require_role(*roles: Role, write: bool = False) -> Callable[[Caller], Caller
     return dependency
 
 
-def require_admin(*, write: bool = False) -> Callable[[Caller], Caller]:
+def require_admin(*, write: bool = False) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency: a global administrator (admin role, key not restricted to enclaves)."""
 
-    def dependency(caller: CallerDep) -> Caller:
+    async def dependency(caller: CallerDep) -> Caller:
         if caller.role != "admin":
             raise HTTPException(status_code=403, detail="needs role admin")
         if caller.restricted:
@@ -200,10 +239,10 @@ def check_enclave(caller: Caller, enclave: str, perm: Permission) -> None:
 
 def require_enclave(
     name: str = "enclave", perm: Permission = "read"
-) -> Callable[[Request, Caller], Caller]:
+) -> Callable[[Request, Caller], Awaitable[Caller]]:
     """A dependency: ``perm`` in the enclave named by path or query parameter ``name``."""
 
-    def dependency(request: Request, caller: CallerDep) -> Caller:
+    async def dependency(request: Request, caller: CallerDep) -> Caller:
         enclave = request.path_params.get(name) or request.query_params.get(name)
         if not enclave:
             raise HTTPException(status_code=422, detail=f"missing enclave parameter {name!r}")

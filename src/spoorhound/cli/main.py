@@ -590,13 +590,32 @@ def stats(ctx: click.Context, fmt: str | None) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes (SQLite serves readers in parallel across processes).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log one line per request.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Run the web API (FastAPI) on HOST:PORT."""
+def serve(ctx: click.Context, host: str, port: int, workers: int, access_log: bool) -> None:
+    """Run the web API (FastAPI) on HOST:PORT.
+
+    This process also runs the enrichment runtime (unless a `spoorhound worker` runs on
+    the same data directory). With --workers N it supervises N API processes, which do
+    not run the runtime; see docs/api.md for what is per process.
+    """
     import uvicorn  # heavy; only this command needs it
 
     from spoorhound.api.app import create_app
 
+    settings = _state(ctx).settings
     store = _state(ctx).store()
     key = ensure_admin(store)
     if key:
@@ -608,11 +627,23 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         err.print(
             "every /api route needs a key; make one with `spoorhound key create admin --scope write`"
         )
-    err.print(
-        f"serving {_state(ctx).settings.database_url} on http://{host}:{port} (Ctrl-C to stop)"
-    )
-    with runtime.embedded_runtime(_state(ctx).settings, store):
-        uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    err.print(f"serving {settings.database_url} on http://{host}:{port} (Ctrl-C to stop)")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+    }
+    with runtime.embedded_runtime(settings, store):
+        if workers == 1:
+            uvicorn.run(create_app(store), **options)
+            return
+        # The worker processes build their app from these (api.app.create_app_from_env).
+        os.environ["SPOORHOUND_DATA_DIR"] = str(settings.data_dir)
+        os.environ["SPOORHOUND_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "spoorhound.api.app:create_app_from_env", factory=True, workers=workers, **options
+        )
 
 
 cli.add_command(extract)

@@ -31,7 +31,9 @@ import logging
 import re
 import secrets
 import string
-from collections.abc import Collection, Mapping
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, cast
@@ -54,6 +56,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "InvalidKey",
+    "KeyCache",
     "KeyScope",
     "NewKey",
     "NotFound",
@@ -68,6 +71,7 @@ __all__ = [
     "list_keys",
     "list_members",
     "list_users",
+    "record_use",
     "remove_member",
     "revoke_key",
     "set_member",
@@ -533,18 +537,36 @@ def authenticate(store: Store, key: str, *, at: int | None = None) -> Caller:
 
     The key's hash is compared in constant time, and an unknown prefix costs the same
     hash and comparison as a wrong secret. Why a key is refused (revoked, expired,
-    user disabled) is only said once the secret has been proven.
+    user disabled) is only said once the secret has been proven. Records the key's
+    last use (at minute precision).
     """
     at = now() if at is None else at
+    caller, _expires, last = _verify(store, key, _hash(key), at)
+    if last is None or at - last >= _LAST_USED_PRECISION:
+        record_use(store, caller, at)
+    return caller
+
+
+def record_use(store: Store, caller: Caller, at: int) -> None:
+    """Record that ``caller``'s key was used at ``at`` (epoch seconds)."""
+    with store.write() as conn:
+        conn.execute(K.update().where(K.c.id == caller.key_id).values(last_used_at=at))
+
+
+_KEY_ROW = (
+    sa.select(K, U.c.name.label("user_name"), U.c.role, U.c.disabled)
+    .join(U, U.c.id == K.c.user_id)
+    .where(K.c.prefix == sa.bindparam("prefix"))
+)
+
+
+def _verify(
+    store: Store, key: str, computed: str, at: int
+) -> tuple[Caller, int | None, int | None]:
+    """(caller, key expiry, key last used) for ``key`` whose SHA-256 is ``computed``."""
     m = _KEY_FORMAT.match(key)
-    computed = _hash(key)
-    q = (
-        sa.select(K, U.c.name.label("user_name"), U.c.role, U.c.disabled)
-        .join(U, U.c.id == K.c.user_id)
-        .where(K.c.prefix == (m.group(1) if m else ""))
-    )
     with store.read() as conn:
-        found = conn.execute(q).mappings().first() if m else None
+        found = conn.execute(_KEY_ROW, {"prefix": m.group(1)}).mappings().first() if m else None
         row = dict(found) if found is not None else None
         stored = row["hash"] if row is not None else _DUMMY_HASH
         if not hmac.compare_digest(stored, computed) or row is None:
@@ -555,12 +577,93 @@ def authenticate(store: Store, key: str, *, at: int | None = None) -> Caller:
             raise InvalidKey("API key expired")
         if row["disabled"]:
             raise InvalidKey("user disabled")
-        caller = _caller(conn, row)
-    last = row["last_used_at"]
-    if last is None or at - last >= _LAST_USED_PRECISION:
-        with store.write() as conn:
-            conn.execute(K.update().where(K.c.id == row["id"]).values(last_used_at=at))
-    return caller
+        return _caller(conn, row), row["expires_at"], row["last_used_at"]
+
+
+#: The newest audit entry and the newest enclave: every change that can alter what a
+#: key may do (users, roles, memberships, keys, enclaves) writes an audit entry, and
+#: ingest may create enclaves without one. Both are primary-key maxima (index look-ups).
+_ACCESS_MARK = sa.select(
+    sa.select(sa.func.max(schema.audit.c.id)).scalar_subquery(),
+    sa.select(sa.func.max(E.c.id)).scalar_subquery(),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    caller: Caller
+    expires_at: int | None
+    mark: tuple[Any, ...]
+    until: float
+
+
+class KeyCache:
+    """Verified keys and their :class:`Caller`, for a server answering many requests per key.
+
+    Verifying a key costs a hash comparison and three or four queries, several times a
+    whole indicator lookup; :meth:`authenticate` keeps the answer per key (by SHA-256,
+    never the key itself) and, on each use, re-checks in one query that nothing
+    changed access since: the newest audit entry and the newest enclave. So a key
+    revoked, a user disabled or a membership changed through Spoorhound (the API, the
+    CLI, another server process) takes effect on the next request. A change made
+    behind Spoorhound's back (SQL on the database) takes effect within ``ttl``
+    seconds, after which a key is verified again. Expiry is checked on every use.
+    Failed keys are never kept. At most ``max_keys`` keys are kept (oldest out).
+
+    The last-used time is written at minute precision, at most once a minute per key
+    and process: :meth:`authenticate` says when it is due and the caller writes it
+    (:func:`record_use`) off the hot path.
+    """
+
+    def __init__(
+        self,
+        ttl: float = 5.0,
+        *,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_keys = max_keys
+        self.clock = clock
+        self._verified: dict[str, _Verified] = {}
+        self._used: dict[int, int] = {}
+        # Requests on PostgreSQL authenticate in worker threads.
+        self._lock = threading.Lock()
+
+    def authenticate(self, store: Store, key: str, *, at: int | None = None) -> tuple[Caller, bool]:
+        """``(caller, last use due)`` for ``key``; raises :class:`InvalidKey` like :func:`authenticate`.
+
+        When the second item is true the caller should :func:`record_use` at ``at``.
+        Never writes, so it can run wherever a read can.
+        """
+        at = now() if at is None else at
+        digest = _hash(key)
+        with store.read() as conn:
+            mark = tuple(conn.execute(_ACCESS_MARK).one())
+        hit = self._verified.get(digest)
+        if hit is None or hit.mark != mark or hit.until <= self.clock():
+            self._verified.pop(digest, None)
+            caller, expires_at, last = _verify(store, key, digest, at)
+            hit = _Verified(caller, expires_at, mark, self.clock() + self.ttl)
+            with self._lock:
+                if len(self._verified) >= self.max_keys:
+                    self._verified.pop(next(iter(self._verified)), None)
+                self._verified[digest] = hit
+                if last is not None and caller.key_id is not None:
+                    self._used.setdefault(caller.key_id, last)
+        elif hit.expires_at is not None and hit.expires_at <= at:
+            raise InvalidKey("API key expired")
+        key_id = hit.caller.key_id
+        if key_id is None:
+            return hit.caller, False
+        last_used = self._used.get(key_id)
+        if last_used is not None and at - last_used < _LAST_USED_PRECISION:
+            return hit.caller, False
+        with self._lock:
+            if len(self._used) >= self.max_keys:
+                self._used.clear()
+            self._used[key_id] = at
+        return hit.caller, True
 
 
 def _caller(conn: Connection, row: Mapping[str, Any]) -> Caller:

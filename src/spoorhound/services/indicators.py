@@ -66,27 +66,29 @@ def _indicator_rows(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def lookup(
-    store: Store, value: str, *, scope: Scope = None, type: str | None = None
-) -> list[dict[str, Any]]:
-    """Everything stored about ``value`` that ``scope`` may see; one dict per indicator.
-
-    Each dict has the indicator's fields plus ``observations`` (enclave, source, TLP,
-    confidence, first/last seen, times reported, notes, attributes), ``tags``
-    (enclave → names), ``reports``, ``enrichments`` and ``sightings``.
-    """
-    values = candidate_values(value)
-    where: sa.ColumnElement[bool] = I.c.value.in_(values)
-    if type:
-        where = sa.and_(where, I.c.type == resolve_type(type).value)
-    with store.read() as conn:
-        rows = _indicator_rows(conn, where, scope)
-        return [_detail(conn, row, scope) for row in rows]
+# The statements of lookup() are built once: building a statement and its cache key
+# cost several times running it (bench/api.py), and lookup is the API's hot path.
+# The caller's enclaves are the expanding parameter ``scope``.
+_SCOPE: sa.BindParameter[Any] = sa.bindparam("scope", expanding=True)
+_VISIBLE = E.c.name.in_(_SCOPE)
+_PK: sa.BindParameter[Any] = sa.bindparam("pk")
 
 
-def _detail(conn: Connection, row: dict[str, Any], scope: Scope) -> dict[str, Any]:
-    pk = row.pop("pk")
-    vis = _visible_enclaves(scope)
+def _by_value(typed: bool, scoped: bool) -> sa.Select[Any]:
+    q = sa.select(I).where(I.c.value.in_(sa.bindparam("values", expanding=True)))
+    if typed:
+        q = q.where(I.c.type == sa.bindparam("type"))
+    if scoped:
+        q = q.where(
+            sa.exists()
+            .where(O.c.indicator_pk == I.c.pk)
+            .where(O.c.enclave_id == E.c.id)
+            .where(_VISIBLE)
+        )
+    return q
+
+
+def _detail_queries(scoped: bool) -> tuple[sa.Select[Any], ...]:
     obs_q = (
         sa.select(
             E.c.name.label("enclave"),
@@ -102,20 +104,20 @@ def _detail(conn: Connection, row: dict[str, Any], scope: Scope) -> dict[str, An
         )
         .join(E, E.c.id == O.c.enclave_id)
         .join(S, S.c.id == O.c.source_id)
-        .where(O.c.indicator_pk == pk)
+        .where(O.c.indicator_pk == _PK)
         .order_by(E.c.name, S.c.name)
     )
     tag_q = (
         sa.select(E.c.name, T.c.name)
         .select_from(IT.join(E, E.c.id == IT.c.enclave_id).join(T, T.c.id == IT.c.tag_id))
-        .where(IT.c.indicator_pk == pk)
+        .where(IT.c.indicator_pk == _PK)
         .order_by(E.c.name, T.c.name)
     )
     rep_q = (
         sa.select(schema.report.c.id, schema.report.c.title, E.c.name.label("enclave"))
         .join(schema.report_indicator, schema.report_indicator.c.report_id == schema.report.c.id)
         .join(E, E.c.id == schema.report.c.enclave_id)
-        .where(schema.report_indicator.c.indicator_pk == pk)
+        .where(schema.report_indicator.c.indicator_pk == _PK)
     )
     sight_q = (
         sa.select(
@@ -125,34 +127,67 @@ def _detail(conn: Connection, row: dict[str, Any], scope: Scope) -> dict[str, An
             schema.sighting.c.count,
         )
         .join(E, E.c.id == schema.sighting.c.enclave_id)
-        .where(schema.sighting.c.indicator_pk == pk)
+        .where(schema.sighting.c.indicator_pk == _PK)
         .order_by(schema.sighting.c.seen_at.desc())
     )
-    if vis is not None:
-        obs_q, tag_q, rep_q, sight_q = (q.where(vis) for q in (obs_q, tag_q, rep_q, sight_q))
-    observations = [dict(r) for r in conn.execute(obs_q).mappings()]
-    tags: dict[str, list[str]] = {}
-    for enclave, name in conn.execute(tag_q):
-        tags.setdefault(enclave, []).append(name)
-    enrich_q = (
-        sa.select(
-            schema.enrichment.c.provider,
-            schema.enrichment.c.fetched_at,
-            schema.enrichment.c.verdict,
-            schema.enrichment.c.score,
-        )
-        .where(schema.enrichment.c.indicator_pk == pk)
-        .order_by(schema.enrichment.c.fetched_at.desc())
+    if scoped:
+        obs_q, tag_q, rep_q, sight_q = (q.where(_VISIBLE) for q in (obs_q, tag_q, rep_q, sight_q))
+    return obs_q, tag_q, rep_q, sight_q
+
+
+_BY_VALUE = {(t, s): _by_value(t, s) for t in (False, True) for s in (False, True)}
+_DETAIL = {s: _detail_queries(s) for s in (False, True)}
+_ENRICHMENTS = (
+    sa.select(
+        schema.enrichment.c.provider,
+        schema.enrichment.c.fetched_at,
+        schema.enrichment.c.verdict,
+        schema.enrichment.c.score,
     )
+    .where(schema.enrichment.c.indicator_pk == _PK)
+    .order_by(schema.enrichment.c.fetched_at.desc())
+)
+
+
+def lookup(
+    store: Store, value: str, *, scope: Scope = None, type: str | None = None
+) -> list[dict[str, Any]]:
+    """Everything stored about ``value`` that ``scope`` may see; one dict per indicator.
+
+    Each dict has the indicator's fields plus ``observations`` (enclave, source, TLP,
+    confidence, first/last seen, times reported, notes, attributes), ``tags``
+    (enclave → names), ``reports``, ``enrichments`` and ``sightings``.
+    """
+    params: dict[str, Any] = {"values": candidate_values(value)}
+    if type:
+        params["type"] = resolve_type(type).value
+    if scope is not None:
+        params["scope"] = list(scope)
+    with store.read() as conn:
+        found = conn.execute(_BY_VALUE[bool(type), scope is not None], params).mappings()
+        rows = [dict(r) for r in found]
+        return [_detail(conn, row, scope) for row in rows]
+
+
+def _detail(conn: Connection, row: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    pk = row.pop("pk")
+    params: dict[str, Any] = {"pk": pk}
+    if scope is not None:
+        params["scope"] = list(scope)
+    obs_q, tag_q, rep_q, sight_q = _DETAIL[scope is not None]
+    observations = [dict(r) for r in conn.execute(obs_q, params).mappings()]
+    tags: dict[str, list[str]] = {}
+    for enclave, name in conn.execute(tag_q, params):
+        tags.setdefault(enclave, []).append(name)
     if scope is not None and observations:
         # Seen-times from what the caller can see, not from every enclave.
         row["first_seen"] = min(o["first_seen"] for o in observations)
         row["last_seen"] = max(o["last_seen"] for o in observations)
     row["observations"] = observations
     row["tags"] = tags
-    row["reports"] = [dict(r) for r in conn.execute(rep_q).mappings()]
-    row["enrichments"] = [dict(r) for r in conn.execute(enrich_q).mappings()]
-    row["sightings"] = [dict(r) for r in conn.execute(sight_q).mappings()]
+    row["reports"] = [dict(r) for r in conn.execute(rep_q, params).mappings()]
+    row["enrichments"] = [dict(r) for r in conn.execute(_ENRICHMENTS, {"pk": pk}).mappings()]
+    row["sightings"] = [dict(r) for r in conn.execute(sight_q, params).mappings()]
     # The stored score of the caller's visible enclaves (never computed here).
     risk = scoring.view(conn, pk, scope)
     row["score"] = None if risk is None else risk["score"]
