@@ -6,7 +6,8 @@ their enclave, so an export drops them, and an indicator whose only visible
 observations are RED / AMBER+STRICT is not exported at all. The export carries
 the most restrictive TLP of what it includes: in the ``X-TLP`` header, per row
 (CSV, JSONL), per object with its marking definition (STIX), as the event tag
-(MISP). See :mod:`spoorhound.services.exports`.
+(MISP). Safelisted indicators are left out unless ``include_safelisted=true``.
+See :mod:`spoorhound.services.exports`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def export_indicators(
     q: Annotated[str, Query(max_length=4000, description="Query language (docs/query.md)")] = "",
     format: Annotated[Format, Query(description="csv, jsonl, stix, misp or plain")] = "csv",
     enclave: Annotated[list[str] | None, Query(description="Only these enclaves")] = None,
+    include_safelisted: Annotated[
+        bool, Query(description="Also export safelisted indicators (left out by default)")
+    ] = False,
 ) -> StreamingResponse:
     """Stream the indicators ``q`` matches in the caller's enclaves, without RED / AMBER+STRICT."""
     scope: Collection[str] | None = caller.scope
@@ -64,7 +68,9 @@ def export_indicators(
         tlp = export_service.export_tlp(store, q, scope=scope, at=at)
     except QuerySyntaxError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
-    rows = export_service.export_rows(store, q, scope=scope, ceiling=tlp, at=at)
+    rows = export_service.export_rows(
+        store, q, scope=scope, ceiling=tlp, at=at, include_safelisted=include_safelisted
+    )
     headers = {
         "Content-Disposition": f'attachment; filename="spoorhound-export.{_EXTENSIONS[format]}"',
         "X-TLP": (tlp or "unmarked").upper(),

@@ -28,6 +28,7 @@ from spoorhound.cli.extract_cmd import extract
 from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
+from spoorhound.cli.safelist_cmd import safelist_group
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
@@ -651,6 +652,7 @@ register_access(cli)
 enrich_cmd.register(cli)
 cli.add_command(model_group)
 score_cmd.register(cli)
+cli.add_command(safelist_group)
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ that may leave their enclave (:mod:`spoorhound.services.tlp`) and are not above
 that TLP (an observation that became more restrictive while the export ran is
 dropped rather than carried under a lower marking). An indicator with no such
 observation is not exported; its first/last seen, sources, confidence and tags
-come from the kept observations and their enclaves only. :func:`serialize` turns
+come from the kept observations and their enclaves only. Safelisted indicators
+(:mod:`spoorhound.services.safelists`) are left out unless asked for. :func:`serialize` turns
 the rows into bytes in one of :data:`FORMATS`, a row at a time.
 """
 
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from spoorhound.core.query import parse_query
 from spoorhound.services.explore import explore
 from spoorhound.services.jobs import now
+from spoorhound.services.safelists import SafelistMatcher, load_matcher
 from spoorhound.services.tlp import exportable, most_restrictive, rank
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
@@ -169,6 +171,22 @@ def _page_rows(
     return out
 
 
+def _safelisted(
+    store: Store, rows: list[dict[str, Any]], matcher: SafelistMatcher | None
+) -> set[str]:
+    """Ids of ``rows`` that scoring flagged safelisted or that ``matcher`` vetoes."""
+    with store.read() as conn:
+        flagged = {
+            str(i)
+            for i in conn.execute(
+                sa.select(I.c.id).where(I.c.id.in_([r["id"] for r in rows]), I.c.safelisted)
+            ).scalars()
+        }
+    if matcher is not None:
+        flagged.update(r["id"] for r in rows if matcher.match(r["type"], r["value"]) is not None)
+    return flagged
+
+
 def export_rows(
     store: Store,
     query: str,
@@ -177,17 +195,28 @@ def export_rows(
     ceiling: str | None,
     page_size: int = 1000,
     at: int | None = None,
+    include_safelisted: bool = False,
+    matcher: SafelistMatcher | None = None,
 ) -> Iterator[ExportRow]:
     """Every indicator ``query`` matches within ``scope`` that may be exported, newest first.
 
     ``ceiling`` is the export's TLP from :func:`export_tlp`: observations above it,
-    and RED / AMBER+STRICT ones always, are left out.
+    and RED / AMBER+STRICT ones always, are left out. Unless ``include_safelisted``,
+    so are safelisted indicators: those scoring flagged (named lists and vetoing
+    warninglists) and those ``matcher`` (default: the named safelists, read now)
+    matches, so an entry added since the last rescore applies at once.
     """
     cursor: str | None = None
     at = now() if at is None else at
+    if not include_safelisted and matcher is None:
+        matcher = load_matcher(store, warninglists=False)
     while True:
         page = explore(store, query, scope=scope, limit=page_size, cursor=cursor, at=at)
-        yield from _page_rows(store, page.rows, scope, ceiling)
+        rows = page.rows
+        if not include_safelisted and rows:
+            skip = _safelisted(store, rows, matcher)
+            rows = [r for r in rows if r["id"] not in skip]
+        yield from _page_rows(store, rows, scope, ceiling)
         if page.cursor is None:
             return
         cursor = page.cursor
