@@ -199,3 +199,30 @@ def test_unreachable_server_and_missing_key(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "ConnectError" in r.output and "sk_a_b" not in r.output
     r = CliRunner(env={"SPOORHOUND_KEY": ""}).invoke(cli, ["--server", url, "stats"])
     assert r.exit_code == 2 and "needs an API key" in r.output
+
+
+def test_client_saved_searches_and_reports(seeded: Server, tmp_path: Path) -> None:
+    doc = tmp_path / "advisory.md"
+    doc.write_text(
+        "# Nightjar\n\nC2 at c2.nightjar-ops.net and 203.0.113.77, again c2.nightjar-ops.net.\n"
+    )
+    r = remote(seeded, "ingest", str(doc), "--enclave", "default", "--tlp", "amber", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["format"] == "markdown", r.output
+    with Client(seeded.url, seeded.key) as api:
+        saved = api.save_search("c2 hosts", "tag = c2 and type = domain")
+        assert saved["owner"] == "admin"
+        assert [s["name"] for s in api.saved_searches()] == ["c2 hosts"]
+        assert api.saved_search("c2 hosts")["query"] == "tag = c2 and type = domain"
+        run = api.run_saved_search("c2 hosts")
+        assert [i["value"] for i in run["indicators"]] == ["evil.example.com"]
+        api.delete_saved_search("c2 hosts")
+        assert api.saved_searches() == []
+        page = api.reports()
+        # 203.0.113.77 (a documentation range) is skipped by the server's warninglists
+        assert [(x["title"], x["tlp"], x["indicators"]) for x in page["reports"]] == [
+            ("Nightjar", "amber", 1)
+        ]
+        report = api.report(page["reports"][0]["id"])
+        assert report["indicators"][0] == {
+            **report["indicators"][0], "value": "c2.nightjar-ops.net", "occurrences": 2,
+        }  # fmt: skip

@@ -23,6 +23,8 @@ from spoorhound.api.exports_v1 import router as exports_v1_router
 from spoorhound.api.indicators_v1 import router as indicators_v1_router
 from spoorhound.api.jobs_v1 import router as jobs_v1_router
 from spoorhound.api.pulsedive_compat import router as pulsedive_router
+from spoorhound.api.reports_v1 import router as reports_v1_router
+from spoorhound.api.searches_v1 import router as searches_v1_router
 from spoorhound.api.safelists_v1 import router as safelists_v1_router
 from spoorhound.api.scores_v1 import router as scores_v1_router
 from spoorhound.api.tags_v1 import router as tags_v1_router
@@ -132,6 +134,8 @@ def create_app(store: Store, **limits: Any) -> FastAPI:
     app.include_router(tags_v1_router)
     app.include_router(exports_v1_router)
     app.include_router(jobs_v1_router)
+    app.include_router(searches_v1_router)
+    app.include_router(reports_v1_router)
     app.include_router(safelists_v1_router)
     install_limits(app, **limits)
     _document_error_details(app)

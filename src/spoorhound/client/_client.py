@@ -304,6 +304,53 @@ class Client:
         result: dict[str, dict[str, int]] = self._get("/api/v1/stats")
         return result
 
+    # -- saved searches ---------------------------------------------------------------
+
+    def saved_searches(self) -> list[dict[str, Any]]:
+        """This key's user's saved searches: ``[{"name", "query", "owner", "created_at"}]``."""
+        result: list[dict[str, Any]] = self._get("/api/v1/searches")
+        return result
+
+    def save_search(self, name: str, query: str, *, replace: bool = False) -> dict[str, Any]:
+        """Save ``query`` as ``name`` (Conflict when taken, unless ``replace``)."""
+        body = {"name": name, "query": query, "replace": replace}
+        result: dict[str, Any] = self.request("POST", "/api/v1/searches", json=body)
+        return result
+
+    def saved_search(self, name: str) -> dict[str, Any]:
+        """One saved search."""
+        result: dict[str, Any] = self._get(f"/api/v1/searches/{_seg(name)}")
+        return result
+
+    def run_saved_search(
+        self, name: str, *, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """One page of a saved search's results: ``{"name", "query", "indicators", "cursor"}``."""
+        result: dict[str, Any] = self._get(
+            f"/api/v1/searches/{_seg(name)}/run", limit=limit, cursor=cursor
+        )
+        return result
+
+    def delete_saved_search(self, name: str) -> None:
+        """Delete a saved search (NotFound when there is none of that name)."""
+        self.request("DELETE", f"/api/v1/searches/{_seg(name)}")
+
+    # -- reports ------------------------------------------------------------------------
+
+    def reports(
+        self, *, enclave: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """One page of reports, newest first: ``{"reports", "cursor"}``."""
+        result: dict[str, Any] = self._get(
+            "/api/v1/reports", enclave=enclave, limit=limit, cursor=cursor
+        )
+        return result
+
+    def report(self, report_id: str) -> dict[str, Any]:
+        """One report with the linked indicators this key can see."""
+        result: dict[str, Any] = self._get(f"/api/v1/reports/{_seg(report_id)}")
+        return result
+
     # -- tags -------------------------------------------------------------------------
 
     def add_tag(self, tag: str, enclave: str, query: str = "") -> int:

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
@@ -28,8 +29,19 @@ from spoorhound.ingest.documents._model import read_bounded
 from spoorhound.ingest.records import RawRecord, ReaderItem, Skip
 from spoorhound.storage import schema
 from spoorhound.storage.bulk import ensure_names
+from spoorhound.storage.engine import Store
 
-__all__ = ["DOCUMENT_KINDS", "ReportDraft", "document_kind", "draft_report", "write_report"]
+__all__ = [
+    "DOCUMENT_KINDS",
+    "MAX_LIMIT",
+    "InvalidCursor",
+    "ReportDraft",
+    "document_kind",
+    "draft_report",
+    "get_report",
+    "list_reports",
+    "write_report",
+]
 
 #: Kinds recognised from the raw bytes, before any decompression or text sniffing.
 DOCUMENT_KINDS = frozenset({"pdf", "docx", "eml", "html", "markdown"})
@@ -164,3 +176,131 @@ def write_report(
     if rows:
         conn.execute(ri.insert(), rows)
     return rid
+
+
+# -- reading reports ------------------------------------------------------------------
+#
+# A report is visible to callers who can read its enclave, whatever its TLP (TLP:RED
+# and AMBER+STRICT stay inside their enclave, and the enclave is the boundary here).
+# Its linked indicators are listed only when the caller sees them: an indicator whose
+# observations all sit in enclaves the caller cannot read is left out, even when the
+# report links it.
+
+#: The largest page :func:`list_reports` returns.
+MAX_LIMIT = 1000
+
+_R = schema.report
+_E = schema.enclave
+_S = schema.source
+_RI = schema.report_indicator
+_I = schema.indicator
+_O = schema.observation
+
+
+class InvalidCursor(ValueError):
+    """The cursor names no report the caller can see."""
+
+
+def _report_query(scope: Collection[str] | None) -> sa.Select[Any]:
+    q = (
+        sa.select(
+            _R.c.id,
+            _R.c.title,
+            _R.c.kind,
+            _R.c.sha256,
+            _R.c.tlp,
+            _R.c.created_at,
+            _E.c.name.label("enclave"),
+            _S.c.name.label("source"),
+        )
+        .join(_E, _E.c.id == _R.c.enclave_id)
+        .outerjoin(_S, _S.c.id == _R.c.source_id)
+    )
+    if scope is not None:
+        q = q.where(_E.c.name.in_(list(scope)))
+    return q
+
+
+def _visible_indicator(scope: Collection[str] | None) -> sa.ColumnElement[bool]:
+    if scope is None:
+        return sa.true()
+    return sa.exists().where(
+        _O.c.indicator_pk == _I.c.pk,
+        _O.c.enclave_id == _E.c.id,
+        _E.c.name.in_(list(scope)),
+    )
+
+
+def _count_links(
+    conn: Connection, rows: list[dict[str, Any]], scope: Collection[str] | None
+) -> None:
+    ids = [r["id"] for r in rows]
+    counts: dict[str, int] = {}
+    if ids:
+        q = (
+            sa.select(_RI.c.report_id, sa.func.count())
+            .join(_I, _I.c.pk == _RI.c.indicator_pk)
+            .where(_RI.c.report_id.in_(ids), _visible_indicator(scope))
+            .group_by(_RI.c.report_id)
+        )
+        counts = {str(rid): int(n) for rid, n in conn.execute(q)}
+    for r in rows:
+        r["indicators"] = counts.get(r["id"], 0)
+
+
+def list_reports(
+    store: Store,
+    *,
+    scope: Collection[str] | None = None,
+    enclave: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Reports in ``scope`` (None: all), newest first, one page: ``(rows, next_cursor)``.
+
+    Each row has ``id``, ``title``, ``kind``, ``sha256``, ``tlp``, ``created_at``,
+    ``enclave``, ``source`` and ``indicators`` (how many linked indicators the scope
+    sees). ``enclave`` narrows to one enclave; ``cursor`` is the previous page's
+    last id (:class:`InvalidCursor` when it names no visible report).
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    q = _report_query(scope)
+    if enclave is not None:
+        q = q.where(_E.c.name == enclave)
+    with store.read() as conn:
+        if cursor:
+            at = conn.execute(_report_query(scope).where(_R.c.id == cursor)).mappings().first()
+            if at is None:
+                raise InvalidCursor(
+                    "cursor does not match a visible report: start again without it"
+                )
+            q = q.where(sa.tuple_(_R.c.created_at, _R.c.id) < sa.tuple_(at["created_at"], at["id"]))
+        q = q.order_by(_R.c.created_at.desc(), _R.c.id.desc()).limit(limit + 1)
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        _count_links(conn, rows, scope)
+    return rows, (rows[-1]["id"] if more else None)
+
+
+def get_report(
+    store: Store, report_id: str, *, scope: Collection[str] | None = None
+) -> dict[str, Any] | None:
+    """One report with the linked indicators ``scope`` sees, or None when it is not visible.
+
+    ``indicators`` lists ``id``, ``type``, ``value``, ``occurrences`` and ``context``
+    (the text around the first occurrence), most frequent first.
+    """
+    with store.read() as conn:
+        row = conn.execute(_report_query(scope).where(_R.c.id == report_id)).mappings().first()
+        if row is None:
+            return None
+        report = dict(row)
+        q = (
+            sa.select(_I.c.id, _I.c.type, _I.c.value, _RI.c.occurrences, _RI.c.context)
+            .join(_I, _I.c.pk == _RI.c.indicator_pk)
+            .where(_RI.c.report_id == report_id, _visible_indicator(scope))
+            .order_by(_RI.c.occurrences.desc(), _I.c.value)
+        )
+        report["indicators"] = [dict(r) for r in conn.execute(q).mappings()]
+    return report
