@@ -4,7 +4,8 @@ Every route needs an API key (:mod:`spoorhound.api.auth`). History is limited to
 the caller's readable enclaves; starting a job needs a write key of an admin or
 analyst, and the job covers (and computes TLP over) the caller's enclaves only; a
 job is visible to global administrators and to callers who can read every enclave
-it covered.
+it covered. ``GET /api/jobs/{id}`` is an alias of ``GET /api/v1/jobs/{id}``
+(:mod:`spoorhound.api.jobs_v1`): one handler, one visibility rule.
 
 Starting a job needs a running enrichment runtime (``spoorhound serve`` starts
 one, or a ``spoorhound worker`` on the same data directory picks the job up from
@@ -22,11 +23,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import make_url
 
 from spoorhound.api.auth import CallerDep, require_role
+from spoorhound.api.inputs import reject_nul
+from spoorhound.api.jobs_v1 import get_job_status
 from spoorhound.config import Settings
 from spoorhound.core.indicators import UnknownType
 from spoorhound.enrich import runtime
 from spoorhound.services import enrichment as enrichment_service
-from spoorhound.services import enrichment_progress
 from spoorhound.services.access import Caller
 from spoorhound.services.enrichment import Selection
 from spoorhound.services.indicators import SearchFilter
@@ -121,15 +123,12 @@ def post_enrich(
     return {"job_id": job_id}
 
 
-@router.get("/api/jobs/{job_id}")
-def get_job(job_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
-    """A job's status, per-provider progress counters and messages."""
-    job = enrichment_progress.job_progress(store, job_id)
-    visible = caller.scope
-    if job is not None and visible is not None:
-        covered = ((job.get("params") or {}).get("selection") or {}).get("scope")
-        if covered is None or not set(covered) <= visible:
-            job = None  # not confirmed to exist
-    if job is None:
-        raise HTTPException(status_code=404, detail="job not found")
-    return job
+# The pre-v1 path of GET /api/v1/jobs/{id}: the same handler, so one visibility rule.
+router.add_api_route(
+    "/api/jobs/{job_id}",
+    get_job_status,
+    methods=["GET"],
+    dependencies=[Depends(reject_nul)],
+    summary="Get Job Status (alias of GET /api/v1/jobs/{job_id})",
+    operation_id="get_job_status_alias",
+)
