@@ -485,6 +485,10 @@ class SafelistMatcher:
         self._tables = _Tables(self._entries, clock())
         self._veto = veto
         self._veto_types = veto_types or {}
+        # types no vetoing list covers (URLs, most hashes' cousins) skip the index
+        self._vetoable = (
+            frozenset().union(*self._veto_types.values()) if veto_types else frozenset()
+        )
         self._hostname_lists = (
             {i.name for i in veto.lists if i.kind == "hostname"} if veto is not None else set()
         )
@@ -521,7 +525,7 @@ class SafelistMatcher:
     def warninglist(self, itype: str, value: str) -> SafelistHit | None:
         """The vetoing warninglist ``value`` is on, or None (named lists not consulted)."""
         veto = self._veto
-        if veto is None:
+        if veto is None or itype not in self._vetoable:
             return None
         for name in veto.matches(itype, value):
             if itype not in self._veto_types.get(name, ()):
