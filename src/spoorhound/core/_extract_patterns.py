@@ -23,6 +23,14 @@ import re
 SCHEMES = "https?|ftps?|sftp|tftp|wss?|smb|file|tcp|udp|rtsp|ssh|telnet|ldaps?|irc|rmi|s3|rtmp"
 URL_TAIL = re.compile(r"://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]++")
 SCHEME_END = re.compile(rf"(?:{SCHEMES})\Z", re.I)
+# The same schemes as a set, longest first, for ASCII text (where lower() == re.I).
+SCHEME_NAMES = frozenset(
+    n
+    for alt in SCHEMES.split("|")
+    for n in (alt.rstrip("?"), alt.rstrip("?")[:-1] if alt.endswith("?") else "")
+    if n
+)
+SCHEME_MAX = max(map(len, SCHEME_NAMES))
 # Characters that end a sentence, not a URL, when they are the URL's last character.
 URL_TRAILING = ".,;:!?'\"*-_"
 BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -31,6 +39,8 @@ BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
 DOTTED = re.compile(
     r"(?<![\w-])[\w-]++(?:\.[\w-]++)++(?:/[0-9]{1,2}+(?![\w/.]))?(?::[0-9]{1,5}+(?![\w:]))?"
 )
+# re.ASCII is the same pattern on ASCII text, and its classes test faster.
+DOTTED_ASCII = re.compile(DOTTED.pattern, re.ASCII)
 IPV4_SHAPE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
 NUMERIC = re.compile(r"[0-9.]+")
 IPV6 = re.compile(
@@ -39,6 +49,16 @@ IPV6 = re.compile(
 MAC = re.compile(
     r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
     r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
+)
+# Literal-first anchors (pattern, characters back to the match start) for patterns that
+# start with a character class; see ``_extract_util.anchored_finditer``. Each anchor
+# sits at a fixed place in every match of its pattern.
+# Look-behinds placed after an anchor's literal keep its fast scan; the MAC ones repeat
+# the pattern's own left boundary, so that a run of "00:00:00:…" anchors once, not at
+# every ":".
+MAC_ANCHORS = tuple(
+    (re.compile(rf"{sep}(?<=[0-9A-Fa-f]{{{k}}}{sep})(?<![\w:.-][0-9A-Fa-f]{{{k}}}{sep})"), k)
+    for sep, k in ((":", 2), ("-", 2), ("\\.", 4))
 )
 
 # --- e-mail: anchored on "@"; the local part is read backwards with LOCAL_END --------
@@ -53,17 +73,28 @@ HEX_TYPES = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512", 70: "tlsh"}
 
 # --- the rarer types --------------------------------------------------------------
 CVE = re.compile(r"[Cc][Vv][Ee][-_‐–][0-9]{4}[-_‐–][0-9]{4,7}+(?![\w-])")
+CVE_ANCHORS = tuple((re.compile(rf"{v}(?=[Ee][-_‐–][0-9])"), 1) for v in "vV")
 ATTACK = re.compile(r"T1[0-9]{3}(?:\.[0-9]{3})?(?![\w-]|\.[0-9])")
 ASN = re.compile(r"AS(?:[0-9]{1,10}+|N[ :]?[0-9]{1,10}+)(?![\w-])")
 SSDEEP = re.compile(r"[0-9]{1,10}+:[A-Za-z0-9/+]{3,64}+:[A-Za-z0-9/+]{1,64}+(?![\w:/+])")
 TLSH = re.compile(r"T1[0-9A-Fa-f]{70}(?![\w])")
 JA4 = re.compile(r"[tqd][0-9s][0-9][di][0-9]{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}(?![\w])")
+JA4_ANCHORS = ((re.compile(r"_(?=[0-9a-f]{12}_[0-9a-f]{12})"), 10),)
 WALLET = re.compile(
     r"(?:"
     r"(?P<btc>[13][1-9A-HJ-NP-Za-km-z]{25,34}+|bc1[02-9ac-hj-np-z]{11,71}+)"
     r"|(?P<eth>0x[0-9a-fA-F]{40})"
     r"|(?P<xmr>[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93})"
     r")(?![\w])"
+)
+_B58 = "[1-9A-HJ-NP-Za-km-z]"
+# Each anchor also checks the left boundary (no word character before the address),
+# which every wallet match needs: "1111…" anchors once, not at every "1".
+WALLET_ANCHORS = (
+    *((re.compile(rf"{c}(?<!\w{c})(?={_B58}{{25}})"), 0) for c in "13"),
+    *((re.compile(rf"{c}(?<!\w{c})(?=[0-9AB]{_B58}{{93}})"), 0) for c in "48"),
+    (re.compile(r"bc1(?<!\wbc1)"), 0),
+    (re.compile(r"0x(?<!\w0x)"), 0),
 )
 # Windows registry keys; a space is allowed inside a component only when a later
 # backslash shows the key goes on (``...\Windows NT\CurrentVersion``).
@@ -94,9 +125,13 @@ MUTEX_LABEL = re.compile(
     r"(?P<label>[\w{][^\s\"'”,;)]{2,127}+)"
 )
 MUTEX_NS = re.compile(r"(?:Global|Local|Session\\[0-9]{1,3})\\[^\s\"'”,;)\\]{3,128}+")
+MUTEX_NS_ANCHORS = tuple(
+    (re.compile(re.escape(w)), 0) for w in ("Global\\", "Local\\", "Session\\")
+)
 USER_AGENT = re.compile(
     r"(?:Mozilla|Opera)/[0-9]\.[0-9]{1,2}[ ]\([^()\n\r]{1,200}+\)[^\n\r\"'<>`]{0,300}+"
 )
+USER_AGENT_ANCHORS = ((re.compile("Mozilla/"), 0), (re.compile("Opera/"), 0))
 # Found from the literal "rule"; that it starts its line (after optional private /
 # global modifiers) is checked in Python.
 YARA_START = re.compile(r"rule[ \t]+[A-Za-z_]\w{0,127}+[^{\n]{0,300}+\{")

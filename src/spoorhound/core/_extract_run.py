@@ -6,23 +6,22 @@ See :mod:`spoorhound.core.extract` for the public API and the design notes.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from functools import partial
 
 from spoorhound.core import _extract_patterns as P
+from spoorhound.core._extract_emit import Row, emit
 from spoorhound.core._extract_model import Candidate
 from spoorhound.core._extract_refang import refang_with_map
+from spoorhound.core._extract_tokens import hex_runs, token_around, token_spans
 from spoorhound.core._extract_util import (
     _CAMEL,
-    _CONTEXT_WIDTH,
     _EMAIL_DOMAIN,
     _EXAMPLE_TYPES,
     _FILE_TLDS,
     _HEX_TYPE,
-    _LOOKBACK,
     _MAX_URL,
-    _NO_FLAGS,
     _SSDEEP_BLOCKS,
     _URL_HOST,
     T,
@@ -30,11 +29,11 @@ from spoorhound.core._extract_util import (
     _Blob,
     _closing_brace,
     _inside,
-    _inside2,
     _is_example,
     _maybe_wallet,
     _merge,
     _trim_url,
+    anchored_finditer,
     boundary_ok,
 )
 from spoorhound.core._hostnames import FILE_EXTENSIONS, tlds
@@ -42,15 +41,37 @@ from spoorhound.core.indicators import IndicatorType, normalize
 
 __all__ = ["Run", "passes"]
 
+# kinds of dotted token (see Run._dotted_kind)
+_IP, _FILE_EXT, _HOST = 1, 2, 3
+
 
 class Run:
-    """State of one :func:`extract` call: the refanged text, the map, the results."""
+    """State of one :func:`extract` call: the refanged text, its tokens, the accepted rows."""
+
+    __slots__ = (
+        "_blobs",
+        "_examples",
+        "_norm",
+        "omap",
+        "original",
+        "path_ends",
+        "path_spans",
+        "path_starts",
+        "rows",
+        "text",
+        "tld_set",
+        "types",
+        "url_ends",
+        "url_hosts",
+        "url_spans",
+        "url_starts",
+    )
 
     def __init__(self, original: str, types: frozenset[IndicatorType]) -> None:
         self.original = original
         self.text, self.omap = refang_with_map(original)
         self.types = types
-        self.out: list[Candidate] = []
+        self.rows: list[Row] = []
         # spans (refanged offsets) inside which dotted tokens are not separate indicators
         self.url_spans: list[tuple[int, int]] = []
         self.url_starts: list[int] = []  # the same spans as two sorted lists, for bisect
@@ -60,108 +81,29 @@ class Run:
         self.path_starts: list[int] = []
         self.path_ends: list[int] = []
         self.tld_set = tlds()
-        self._tokens: list[tuple[int, str]] | None = None
         self._blobs: dict[str, _Blob] = {}
         self._norm: dict[tuple[IndicatorType, str], str | None] = {}
-        self._hints: list[int] | None = None
-        self._lower: str | None = None
+        self._examples: set[tuple[IndicatorType, str]] = set()
 
-    def lower(self) -> str:
-        """The text lower-cased, once (for case-insensitive presence tests)."""
-        if self._lower is None:
-            self._lower = self.text.lower()
-        return self._lower
-
-    def tokens(self) -> list[tuple[int, str]]:
-        """(offset, token) for whitespace-separated tokens that may hold a host or address.
-
-        ``str.split`` and the filter run in bulk; only tokens with a ".", ":" or 14+
-        characters (hashes, wallets, MACs) are kept. Offsets are recovered with
-        ``str.find`` from the previous kept token's end, which is exact because the
-        tokens skipped in between are shorter and hold neither "." nor ":", so they
-        cannot contain a kept token.
-        """
-        if self._tokens is None:
-            text = self.text
-            # isalpha() first: most tokens are plain words and leave after one C call
-            kept = [
-                t
-                for t in text.split()
-                if not t.isalpha() and (len(t) >= 14 or "." in t or ":" in t)
-            ]
-            out: list[tuple[int, str]] = []
-            pos = 0
-            for tok in kept:
-                at = text.find(tok, pos)
-                out.append((at, tok))
-                pos = at + len(tok)
-            self._tokens = out
-        return self._tokens
+    def candidates(self) -> list[Candidate]:
+        """Every accepted occurrence as a :class:`Candidate`, sorted by offset."""
+        return emit(self.rows, self.text, self.original, self.omap)
 
     def blob(self, kind: str) -> _Blob:
-        """Kept tokens of one kind joined, for one regex call per kind.
+        """The tokens of one kind joined, for one regex call per kind (built once).
 
-        Kinds: "dot" (has "."), "colon" (2+ ":"), "long" (14+ characters), and the
-        subsets of long tokens that may be a hash ("hex"), a wallet or a MAC. All are
-        sorted out in one loop over the kept tokens.
+        Kinds: "dot" (holds a ".") and "colon" (two or more ":"). MAC addresses,
+        hashes, wallets, TLSH and JA4 digests are found in the whole text from literal
+        anchors instead.
         """
         if not self._blobs:
-            dot: list[tuple[int, str]] = []
-            colon: list[tuple[int, str]] = []
-            long: list[tuple[int, str]] = []
-            hexes: list[tuple[int, str]] = []
-            wallets: list[tuple[int, str]] = []
-            macs: list[tuple[int, str]] = []
-            for item in self.tokens():
-                tok = item[1]
-                if "." in tok:
-                    dot.append(item)
-                if ":" in tok and tok.count(":") >= 2:
-                    colon.append(item)
-                n = len(tok)
-                if n < 14:
-                    continue
-                long.append(item)
-                if n >= 32:
-                    hexes.append(item)
-                if n >= 26 and _maybe_wallet(tok):
-                    wallets.append(item)
-                if tok.count(":") >= 5 or tok.count("-") >= 5 or tok.count(".") >= 2:
-                    macs.append(item)
+            text = self.text
+            rtext = text[::-1]
             self._blobs = {
-                "dot": _Blob(dot),
-                "colon": _Blob(colon),
-                "long": _Blob(long),
-                "hex": _Blob(hexes),
-                "wallet": _Blob(wallets),
-                "mac": _Blob(macs),
+                "dot": _Blob(text, *token_spans(text, rtext, "dot")),
+                "colon": _Blob(text, *token_spans(text, rtext, "colons")),
             }
         return self._blobs[kind]
-
-    # -- offsets and context ---------------------------------------------------------
-
-    def _orig(self, start: int, end: int) -> tuple[int, int]:
-        if self.omap is None:
-            return start, end
-        return self.omap.start(start), self.omap.end(end)
-
-    def hints(self) -> list[int]:
-        """Sorted offsets of every benign / example hint word in the text.
-
-        Found once per text with ``str.find`` on the lower-cased text, so the
-        per-candidate check is one bisect instead of a dozen substring searches.
-        """
-        if self._hints is None:
-            low = self.lower()
-            found: list[int] = []
-            for word in P.BENIGN_HINTS + P.EXAMPLE_HINTS:
-                at = low.find(word)
-                while at != -1:
-                    found.append(at)
-                    at = low.find(word, at + 1)
-            found.sort()
-            self._hints = found
-        return self._hints
 
     def add(
         self,
@@ -170,15 +112,17 @@ class Run:
         start: int,
         end: int,
         confidence: int,
-        flags: Iterable[str] = (),
-    ) -> Candidate | None:
-        """Validate ``raw`` as ``itype`` and record it; refanged offsets in, None if invalid."""
-        # The hot path of IOC-dense text: locals instead of attribute lookups, no set
-        # unless a flag is set, the example check only where it can apply.
+        flags: tuple[str, ...] = (),
+    ) -> bool:
+        """Validate ``raw`` as ``itype`` and record it (refanged offsets); False if invalid.
+
+        The hot path of IOC-dense text: one dict lookup for a value seen before in this
+        text (reports repeat the same indicators many times), one tuple appended.
+        """
         if itype not in self.types:
-            return None
-        norm = self._norm
+            return False
         key = (itype, raw)
+        norm = self._norm
         if key in norm:
             value = norm[key]
         else:
@@ -186,115 +130,158 @@ class Run:
                 value = normalize(itype, raw)
             except ValueError:  # InvalidIndicator, and codec errors from IDNA on odd input
                 value = None
-            norm[key] = value  # reports repeat the same indicators many times
+            norm[key] = value
+            if value is not None and itype in _EXAMPLE_TYPES and _is_example(itype, value):
+                self._examples.add(key)
         if value is None:
-            return None
-        fl: set[str] | None = set(flags) if flags else None
-        omap = self.omap
-        if omap is None:
-            ostart, oend = start, end
+            return False
+        if self._examples and key in self._examples:
+            # an RFC example name or range: marked down here, once for all flags
+            self.rows.append((start, end, itype, value, confidence - 40, (*flags, "example")))
         else:
-            ostart, oend, defanged = omap.span(start, end)
-            if defanged:
-                fl = fl or set()
-                fl.add("defanged")
-                confidence += 10
-        hints = self._hints if self._hints is not None else self.hints()
-        if hints:
-            i = bisect_left(hints, start - _LOOKBACK)
-            if i < len(hints) and hints[i] < start:
-                # bounded look-back: an unbounded rfind per candidate would be
-                # quadratic on one huge line
-                text = self.text
-                lo = max(text.rfind("\n", max(0, start - _LOOKBACK), start) + 1, start - _LOOKBACK)
-                line_before = text[lo:start].lower()
-                if P.BENIGN_BEFORE.search(line_before):
-                    fl = fl or set()
-                    fl.add("benign-context")
-                if P.EXAMPLE_BEFORE.search(line_before):
-                    fl = fl or set()
-                    fl.add("example")
-        if itype in _EXAMPLE_TYPES and _is_example(itype, value):
-            fl = fl or set()
-            fl.add("example")
-        if fl is None:
-            frozen = _NO_FLAGS
-        else:
-            frozen = frozenset(fl)
-            if "example" in fl or "benign-context" in fl:
-                confidence -= 40
-        original = self.original
-        pad = (_CONTEXT_WIDTH - (oend - ostart)) >> 1
-        if pad > 0:
-            snippet = original[ostart - pad if ostart > pad else 0 : oend + pad]
-        else:
-            snippet = original[ostart : ostart + _CONTEXT_WIDTH]  # long spans: YARA rules
-        if "\n" in snippet or "\r" in snippet or "\t" in snippet:
-            # replace() scans in C; translate() would map every character via a dict
-            snippet = snippet.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-        cand = Candidate(
-            itype,
-            value,
-            original[ostart:oend],
-            ostart,
-            oend,
-            confidence if 0 <= confidence <= 100 else max(0, min(100, confidence)),
-            snippet,
-            frozen,
-        )
-        self.out.append(cand)
-        return cand
+            self.rows.append((start, end, itype, value, confidence, flags))
+        return True
 
     # -- passes ---------------------------------------------------------------------
 
     def urls(self) -> None:
         text = self.text
+        spans = self.url_spans
+        hosts = self.url_hosts
+        add = self.add
+        scheme_end = P.SCHEME_END.search
+        names, longest = P.SCHEME_NAMES, P.SCHEME_MAX
         for m in P.URL_TAIL.finditer(text):
             sep = m.start()
-            scheme = P.SCHEME_END.search(text, max(0, sep - 8), sep)
-            if scheme is None:
-                continue
-            start = scheme.start()
-            if not boundary_ok(text, start, "+.-"):
-                continue
+            lo = sep - 8 if sep > 8 else 0
+            before = text[lo:sep]
+            if before.isascii():
+                # the longest scheme ending at "://" is the regex's leftmost match
+                before = before.lower()
+                for size in range(min(longest, len(before)), 1, -1):
+                    if before[-size:] in names:
+                        start = sep - size
+                        break
+                else:
+                    continue
+            else:  # re.IGNORECASE folds a few non-ASCII letters ("ſ", "K") too
+                scheme = scheme_end(text, lo, sep)
+                if scheme is None:
+                    continue
+                start = scheme.start()
+            if start:
+                c = text[start - 1]
+                if c.isalnum() or c in "_+.-":
+                    continue
             if m.end() - start > _MAX_URL:
                 continue  # a megabyte of non-space after "://" is not a URL
             raw = _trim_url(text[start : m.end()])
             end = start + len(raw)
-            self.url_spans.append((start, end))
+            spans.append((start, end))
             host_at = raw.find("//") + 2
             at = raw.find("@", host_at, _authority_end(raw, host_at))
-            self.url_hosts.add(start + (at + 1 if at != -1 else host_at))
-            self.add(T.URL, raw, start, end, 90)
-        merged = _merge(self.url_spans)
+            hosts.add(start + (at + 1 if at != -1 else host_at))
+            add(T.URL, raw, start, end, 90)
+        merged = _merge(spans)
         self.url_starts = [a for a, _ in merged]
         self.url_ends = [b for _, b in merged]
 
     def dotted(self) -> None:
-        want_domain = T.DOMAIN in self.types
-        want_ip = bool(self.types & {T.IPV4, T.CIDR})
-        want_file = T.FILENAME in self.types
+        """Host names, IPv4 addresses, CIDRs and file names: the hot loop of most texts.
+
+        One iteration per dotted token. What depends only on the token's text (its
+        core, its TLD, code-like labels) is worked out once per distinct token
+        (:meth:`_dotted_kind`; reports repeat their indicators); what depends on where
+        it stands (in a URL, after "new ", before "(") is checked per occurrence.
+        """
+        types = self.types
+        want_domain = T.DOMAIN in types
+        want_file = T.FILENAME in types
         blob = self.blob("dot")
         starts, offsets = blob.starts, blob.offsets
-        handle = self._dotted_token
-        # inlined _Blob.finditer: this loop runs once per dotted token of the text
-        for m in P.DOTTED.finditer(blob.text):
+        text = self.text
+        n_text = len(text)
+        url_starts, url_ends, url_hosts = self.url_starts, self.url_ends, self.url_hosts
+        path_starts, path_ends = self.path_starts, self.path_ends
+        omap = self.omap
+        add = self.add
+        kinds: dict[str, tuple[int, int, str, str, bool, bool] | None] = {}
+        kind_of = self._dotted_kind
+        dotted = P.DOTTED_ASCII if blob.text.isascii() else P.DOTTED
+        for m in dotted.finditer(blob.text):
             at = m.start()
             k = bisect_right(starts, at) - 1
-            handle(offsets[k] - starts[k] + at, m.group(), want_domain, want_ip, want_file)
+            start = offsets[k] - starts[k] + at
+            in_url = False
+            if url_starts:
+                if start in url_hosts:
+                    in_url = True
+                else:
+                    i = bisect_right(url_starts, start) - 1
+                    if i >= 0 and start < url_ends[i]:
+                        continue  # path parts of a URL are not separate indicators
+            if path_starts:
+                i = bisect_right(path_starts, start) - 1
+                if i >= 0 and start < path_ends[i]:
+                    continue
+            tok = m.group()
+            if tok in kinds:
+                kind = kinds[tok]
+            else:
+                kind = kinds[tok] = kind_of(tok)
+            if kind is None:
+                continue
+            what, rel, core, extra, mixed, code = kind
+            cstart = start + rel
+            cend = cstart + len(core)
+            if what == _IP:
+                if self._versionish(cstart):
+                    continue
+                conf = 85 if in_url else 80
+                if extra and add(T.CIDR, core + extra, cstart, cend + len(extra), conf):
+                    continue
+                add(T.IPV4, core, cstart, cend, conf, _URL_HOST if in_url else ())
+                continue
+            if what == _FILE_EXT:
+                if not in_url:
+                    add(T.FILENAME, core, cstart, cend, 50)
+                continue
+            # a host name, unless the text around makes it code: a call obj.method( or
+            # a package wildcard com.example.*, or "new foo.bar"
+            if mixed and omap is not None and omap.touches(cstart, cend):
+                pass  # a defanged name was written as an indicator on purpose
+            elif code or (
+                (
+                    cend < n_text
+                    and (
+                        text[cend] == "("
+                        or (text[cend] == "." and text[cend + 1 : cend + 2] == "*")
+                    )
+                )
+                or (cstart >= 4 and text[cstart - 4 : cstart] == "new ")
+            ):
+                continue
+            if extra and not in_url:  # a TLD that is more often a file extension
+                if want_file:
+                    add(T.FILENAME, core, cstart, cend, 50)
+                continue
+            if not want_domain:
+                continue
+            if in_url:
+                add(T.DOMAIN, core, cstart, cend, 80, _URL_HOST)
+            elif start and text[start - 1] == "@":
+                add(T.DOMAIN, core, cstart, cend, 70, _EMAIL_DOMAIN)
+            else:
+                add(T.DOMAIN, core, cstart, cend, 70)
 
-    def _dotted_token(
-        self, start: int, tok: str, want_domain: bool, want_ip: bool, want_file: bool
-    ) -> None:
-        # The hot path for IOC-dense text: cheap string tests first, regexes last.
-        in_url = False
-        if self.url_starts:
-            if start in self.url_hosts:
-                in_url = True
-            elif _inside2(self.url_starts, self.url_ends, start):
-                return  # path parts of a URL are not separate indicators
-        if self.path_starts and _inside2(self.path_starts, self.path_ends, start):
-            return
+    def _dotted_kind(self, tok: str) -> tuple[int, int, str, str, bool, bool] | None:
+        """What a dotted token is, from its text alone; None if nothing.
+
+        (``_IP``, core offset, core, CIDR suffix, -, -), (``_FILE_EXT``, offset, core,
+        "", -, -) or (``_HOST``, offset, core, "1" if a file-like TLD after one label,
+        mixed case, code-like labels).
+        """
+        types = self.types
         core = tok
         prefix = ""
         if ":" in core:
@@ -305,84 +292,48 @@ class Run:
         if core[0] == "-" or core[-1] in "-_":
             core = core.strip("-").rstrip("_")
             if "." not in core:
-                return
+                return None
         if len(core) > 255:
-            return  # longer than any host name or file name
-        cstart = start + tok.find(core)
-        cend = cstart + len(core)
-        last = core[-1]
-        if last.isdigit():
-            if not want_ip or not P.IPV4_SHAPE.fullmatch(core) or self._versionish(cstart):
-                return  # versions, OIDs, section numbers, decimals (TLDs never end in a digit)
-            conf = 85 if in_url else 80
-            if prefix and self.add(T.CIDR, core + prefix, cstart, cend + len(prefix), conf):
-                return
-            self.add(T.IPV4, core, cstart, cend, conf, _URL_HOST if in_url else ())
-            return
+            return None  # longer than any host name or file name
+        rel = 0 if core is tok else tok.find(core)
+        if core[-1].isdigit():
+            # versions, OIDs, section numbers, decimals (TLDs never end in a digit)
+            if (T.IPV4 in types or T.CIDR in types) and P.IPV4_SHAPE.fullmatch(core):
+                return _IP, rel, core, prefix, False, False
+            return None
         if prefix:
-            return
-        tld = core[core.rfind(".") + 1 :]
+            return None
+        dot = core.rfind(".")
+        tld = core[dot + 1 :]
         tld_l = tld.lower()
         if tld_l not in self.tld_set:
-            if want_file and not in_url and tld_l in FILE_EXTENSIONS and tld.isalnum():
-                self.add(T.FILENAME, core, cstart, cend, 50)
-            return
+            if T.FILENAME in types and tld_l in FILE_EXTENSIONS and tld.isalnum():
+                return _FILE_EXT, rel, core, "", False, False
+            return None
+        file_like = "1" if tld_l in _FILE_TLDS and core.find(".") == dot else ""
         if not core.islower() and not core.isupper():
-            omap = self.omap
-            defanged = omap is not None and omap.touches(cstart, cend)
-            if not defanged and self._code_identifier(core, cstart, cend):
-                return  # a defanged name was written as an indicator on purpose
-        elif self._code_call(core, cstart, cend):
-            return
-        if tld_l in _FILE_TLDS and not in_url and core.count(".") == 1:
-            if want_file:
-                self.add(T.FILENAME, core, cstart, cend, 50)
-            return
-        if not want_domain:
-            return
-        if in_url:
-            self.add(T.DOMAIN, core, cstart, cend, 80, _URL_HOST)
-        elif start and self.text[start - 1] == "@":
-            self.add(T.DOMAIN, core, cstart, cend, 70, _EMAIL_DOMAIN)
-        else:
-            self.add(T.DOMAIN, core, cstart, cend, 70)
-
-    def _code_call(self, core: str, start: int, end: int) -> bool:
-        """Lower-case member access that is code: ``os.path(``, ``new foo.bar``, ``self.app``."""
-        text = self.text
-        if end < len(text) and (text[end] == "(" or text[end : end + 2] == ".*"):
-            return True  # a call obj.method( or a package wildcard com.example.*
-        if start >= 4 and text[start - 4 : start] == "new ":
-            return True
+            # System.Net.WebClient-style names and member access, not hosts
+            labels = core.split(".")
+            first = labels[0].lower()
+            code = (
+                first in P.CODE_PREFIXES
+                or (len(labels) >= 3 and first in P.REVERSED_ROOTS)
+                # two or more Title-case labels (System.Net, Foo.Bar.Com) are
+                # namespaces; people write domains in lower case, or capitalise one
+                # word (PayPal.com)
+                or (not core.isupper() and sum(1 for lab in labels if lab[:1].isupper()) >= 2)
+                # camelCase inside a label (getElementById.host) is code
+                or _CAMEL.search(core, len(labels[0])) is not None
+            )
+            return _HOST, rel, core, file_like, True, code
         first = core[: core.find(".")]
-        if first in P.CODE_PREFIXES:
-            return True
-        return first in P.REVERSED_ROOTS and core.count(".") >= 2
+        code = first in P.CODE_PREFIXES or (first in P.REVERSED_ROOTS and core.count(".") >= 2)
+        return _HOST, rel, core, file_like, False, code
 
     def _versionish(self, start: int) -> bool:
         """A dotted quad written as a version (``version 1.2.3.4``, ``v1.2.3.4``)."""
         before = self.text[max(0, start - 12) : start]
         return P.VERSION_BEFORE.search(before) is not None
-
-    def _code_identifier(self, core: str, start: int, end: int) -> bool:
-        """``System.Net.WebClient``-style names, calls and member access, not hosts."""
-        text = self.text
-        labels = core.split(".")
-        first = labels[0].lower()
-        if first in P.CODE_PREFIXES:
-            return True
-        if len(labels) >= 3 and first in P.REVERSED_ROOTS:
-            return True
-        if end < len(text) and (text[end] == "(" or text[end : end + 2] == ".*"):
-            return True  # a call: obj.method(
-        if text[max(0, start - 4) : start] == "new ":
-            return True
-        # Two or more Title-case labels (System.Net, Foo.Bar.Com) are namespaces;
-        # people write domains in lower case, or capitalise one word (PayPal.com).
-        if not core.isupper() and sum(1 for lab in labels if lab[:1].isupper()) >= 2:
-            return True
-        # camelCase inside a label (getElementById.host) is code, not a host name
-        return _CAMEL.search(core, len(labels[0])) is not None
 
     def emails(self) -> None:
         text = self.text
@@ -402,8 +353,9 @@ class Run:
             self.add(T.EMAIL, raw[lead:], start + lead, end, 85)
 
     def hex_runs(self) -> None:
-        for delta, m in self.blob("hex").finditer(P.HEX):
-            self._hex(delta + m.start(), m.group())
+        text = self.text
+        for start, end in hex_runs(text, 32, 130):
+            self._hex(start, text[start:end])
 
     def _hex(self, start: int, raw: str) -> None:
         kind = P.HEX_TYPES.get(len(raw))
@@ -436,18 +388,23 @@ class Run:
         self.add(T.IPV6, raw.split("%", 1)[0], start, end, 80)
 
     def macs(self) -> None:
-        for delta, m in self.blob("mac").finditer(P.MAC):
-            self.add(T.MAC, m.group(), delta + m.start(), delta + m.end(), 70)
+        for m in anchored_finditer(P.MAC, self.text, P.MAC_ANCHORS):
+            self.add(T.MAC, m.group(), m.start(), m.end(), 70)
 
     def simple(
-        self, pattern: re.Pattern[str], itype: IndicatorType, confidence: int, gate: str
+        self,
+        pattern: re.Pattern[str],
+        itype: IndicatorType,
+        confidence: int,
+        anchors: tuple[tuple[re.Pattern[str], int], ...] = (),
     ) -> None:
+        """A pattern over the whole text (from literal ``anchors`` if it has any)."""
         text = self.text
-        if gate not in (self.lower() if gate.islower() else text):
-            return  # the pattern's literal prefix is absent: skip the scan
-        for m in pattern.finditer(text):
-            if boundary_ok(text, m.start(), "-"):
-                self.add(itype, m.group(), m.start(), m.end(), confidence)
+        found = anchored_finditer(pattern, text, anchors) if anchors else pattern.finditer(text)
+        for m in found:
+            start = m.start()
+            if boundary_ok(text, start, "-"):
+                self.add(itype, m.group(), start, m.end(), confidence)
 
     def ssdeep(self) -> None:
         for delta, m in self.blob("colon").finditer(P.SSDEEP):
@@ -460,16 +417,23 @@ class Run:
             self.add(T.SSDEEP, m.group(), start, delta + m.end(), 85)
 
     def wallets(self) -> None:
-        for delta, m in self.blob("wallet").finditer(P.WALLET):
-            start = delta + m.start()
-            if boundary_ok(self.text, start):
-                self.add(T(m.lastgroup or "btc"), m.group(), start, delta + m.end(), 90)
-
-    def token_simple(self, pattern: re.Pattern[str], itype: IndicatorType) -> None:
-        for delta, m in self.blob("long").finditer(pattern):
-            start = delta + m.start()
-            if boundary_ok(self.text, start, "-"):
-                self.add(itype, m.group(), start, delta + m.end(), 90)
+        text = self.text
+        rtext = ""
+        token_end = -1
+        looks_like = False
+        for m in anchored_finditer(P.WALLET, text, P.WALLET_ANCHORS):
+            start = m.start()
+            if not boundary_ok(text, start):
+                continue
+            if start >= token_end:
+                # only in a token that is an address as a whole (not "path/1Bv…"); each
+                # token is measured once, so this stays linear
+                rtext = rtext or text[::-1]
+                lo, token_end = token_around(text, rtext, start)
+                tok = text[lo:token_end]
+                looks_like = len(tok) >= 26 and not tok.isalpha() and _maybe_wallet(tok)
+            if looks_like:
+                self.add(T(m.lastgroup or "btc"), m.group(), start, m.end(), 90)
 
     def paths(self) -> None:
         text = self.text
@@ -520,17 +484,13 @@ class Run:
                 continue
             start, end = m.span("label")
             self.add(T.MUTEX, m.group("label"), start, end, 60)
-        if "lobal\\" not in text and "ocal\\" not in text and "ession\\" not in text:
-            return
-        for m in P.MUTEX_NS.finditer(text):
+        for m in anchored_finditer(P.MUTEX_NS, text, P.MUTEX_NS_ANCHORS):
             if boundary_ok(text, m.start(), "\\"):
                 self.add(T.MUTEX, m.group(), m.start(), m.end(), 60)
 
     def user_agents(self) -> None:
         text = self.text
-        if "Mozilla/" not in text and "Opera/" not in text:
-            return
-        for m in P.USER_AGENT.finditer(text):
+        for m in anchored_finditer(P.USER_AGENT, text, P.USER_AGENT_ANCHORS):
             if not boundary_ok(text, m.start(), "/"):
                 continue
             raw = m.group().rstrip(" .,;")
@@ -538,8 +498,6 @@ class Run:
 
     def yara(self) -> None:
         text = self.text
-        if "rule" not in text:
-            return
         covered = 0  # text before this was already scanned for a rule body
         for m in P.YARA_START.finditer(text):
             at = m.start()
@@ -578,9 +536,9 @@ def passes(run: Run) -> Iterator[Callable[[], None]]:
     if T.MAC in t:
         yield run.macs
     if T.TLSH in t:
-        yield partial(run.token_simple, P.TLSH, T.TLSH)
+        yield partial(run.simple, P.TLSH, T.TLSH, 90)
     if T.JA4 in t:
-        yield partial(run.token_simple, P.JA4, T.JA4)
+        yield partial(run.simple, P.JA4, T.JA4, 90, P.JA4_ANCHORS)
     if T.SSDEEP in t:
         yield run.ssdeep
     if t & {T.BTC, T.ETH, T.XMR}:
@@ -591,10 +549,9 @@ def passes(run: Run) -> Iterator[Callable[[], None]]:
         yield run.user_agents
     if T.YARA in t:
         yield run.yara
-    for pattern, itype, conf, gate in (
-        (P.CVE, T.CVE, 95, "cve"),
-        (P.ATTACK, T.ATTACK_TECHNIQUE, 90, "T1"),
-        (P.ASN, T.ASN, 80, "AS"),
-    ):
-        if itype in t:
-            yield partial(run.simple, pattern, itype, conf, gate)
+    if T.CVE in t:
+        yield partial(run.simple, P.CVE, T.CVE, 95, P.CVE_ANCHORS)
+    if T.ATTACK_TECHNIQUE in t:
+        yield partial(run.simple, P.ATTACK, T.ATTACK_TECHNIQUE, 90)
+    if T.ASN in t:
+        yield partial(run.simple, P.ASN, T.ASN, 80)

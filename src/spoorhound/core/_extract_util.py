@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import accumulate
+from operator import sub
 
 from spoorhound.core import _extract_patterns as P
 from spoorhound.core._hostnames import FILE_EXTENSION_TLDS
@@ -15,7 +17,6 @@ from spoorhound.core.indicators import IndicatorType
 
 T = IndicatorType
 _CONTEXT_WIDTH = 160
-_NO_FLAGS: frozenset[str] = frozenset()
 _URL_HOST = ("url-host",)
 _EXAMPLE_TYPES = frozenset({T.DOMAIN, T.EMAIL, T.URL, T.IPV4, T.CIDR, T.IPV6})
 _EMAIL_DOMAIN = ("email-domain",)
@@ -45,15 +46,11 @@ class _Blob:
 
     __slots__ = ("offsets", "starts", "text")
 
-    def __init__(self, tokens: list[tuple[int, str]]) -> None:
-        self.starts: list[int] = []
-        self.offsets: list[int] = []
-        pos = 0
-        for at, tok in tokens:
-            self.starts.append(pos)
-            self.offsets.append(at)
-            pos += len(tok) + 1
-        self.text = "\n".join(tok for _, tok in tokens)
+    def __init__(self, text: str, starts: list[int], ends: list[int]) -> None:
+        """The tokens ``text[starts[k]:ends[k]]``."""
+        self.offsets = starts
+        self.starts = list(accumulate(map(sub, ends, starts), lambda a, n: a + n + 1, initial=0))
+        self.text = "\n".join([text[s:e] for s, e in zip(starts, ends, strict=True)])
 
     def finditer(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
         starts, offsets = self.starts, self.offsets
@@ -111,12 +108,6 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
-def _inside2(starts: list[int], ends: list[int], pos: int) -> bool:
-    """True if ``pos`` lies in one of the sorted, non-overlapping spans ``starts``/``ends``."""
-    i = bisect_right(starts, pos) - 1
-    return i >= 0 and pos < ends[i]
-
-
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for s, e in sorted(spans):
@@ -127,11 +118,12 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+_AUTHORITY_END = re.compile(r"[/?#]")
+
+
 def _authority_end(url: str, begin: int) -> int:
-    for i in range(begin, len(url)):
-        if url[i] in "/?#":
-            return i
-    return len(url)
+    m = _AUTHORITY_END.search(url, begin)
+    return len(url) if m is None else m.start()
 
 
 def _trim_url(raw: str) -> str:
@@ -139,13 +131,17 @@ def _trim_url(raw: str) -> str:
     cut = raw.find("](")  # Markdown [text](target): the link text ends at "]("
     if cut != -1:
         raw = raw[:cut]
-    excess = {c: raw.count(c) - raw.count(o) for c, o in P.BRACKETS.items()}
+    excess: dict[str, int] | None = None  # counted only if a bracket ends the URL
     end = len(raw)
     while end:
         last = raw[end - 1]
         if last in P.URL_TRAILING:
             end -= 1
-        elif excess.get(last, 0) > 0:
+        elif last in P.BRACKETS:
+            if excess is None:
+                excess = {c: raw.count(c) - raw.count(o) for c, o in P.BRACKETS.items()}
+            if excess[last] <= 0:
+                break
             excess[last] -= 1
             end -= 1
         else:
@@ -153,12 +149,37 @@ def _trim_url(raw: str) -> str:
     return raw[:end]
 
 
+def anchored_finditer(
+    pattern: re.Pattern[str], text: str, anchors: Iterable[tuple[re.Pattern[str], int]]
+) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, found from literal-first anchors.
+
+    For patterns that begin with a character class (slow to scan for, see
+    ``_extract_refang``): every match of ``pattern`` must start ``back`` characters
+    before a hit of one of the ``(anchor, back)`` patterns, each of which starts with a
+    literal. The anchors' hits are tried in text order, and a hit inside the previous
+    match is skipped, exactly as ``finditer`` would resume after it.
+    """
+    starts = sorted({a.start() - back for anchor, back in anchors for a in anchor.finditer(text)})
+    pos = 0
+    for at in starts:
+        if at < pos:
+            continue
+        m = pattern.match(text, at)
+        if m is not None:
+            yield m
+            pos = m.end()
+
+
+# a brace, or a string / regex literal whose braces do not count
+_BRACES = re.compile(r'[{}]|"(?:[^"\\\n]|\\.)*+"|/(?:[^/\\\n]|\\.)++/')
+
+
 def _closing_brace(text: str, pos: int, limit: int) -> int | None:
     """Offset just past the ``}`` that closes a YARA rule body opened before ``pos``."""
     depth = 1
     limit = min(limit, len(text))
-    braces = re.compile(r'[{}]|"(?:[^"\\\n]|\\.)*+"|/(?:[^/\\\n]|\\.)++/')
-    for m in braces.finditer(text, pos, limit):
+    for m in _BRACES.finditer(text, pos, limit):
         tok = m.group()
         if tok == "{":
             depth += 1

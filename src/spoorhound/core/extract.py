@@ -6,10 +6,16 @@ so extraction and ingest always agree), the span exactly as written, its offsets
 the input, a confidence, a one-line context snippet and flags. :func:`unique` keeps
 the first occurrence of each (type, value).
 
-How it stays fast (tens of MB/s in CPython): a refang pre-pass that costs nothing on
-text without defang markers; then a handful of big compiled regexes, each scanning the
-whole text once in C; Python runs only per candidate (validation, heuristics), never
-per character. Every pattern is linear-time on any input (see ``_extract_patterns``).
+How it stays fast (CPython, one core): a refang pre-pass that costs nothing on text
+without defang markers; then compiled regexes that each scan the text once in C and
+start with a literal character, so the engine skips to it (patterns that must start
+with a character class are run from literal *anchors*, see ``_extract_util``); tokens
+with a "." or ":" and hex runs are found without splitting the text (``_extract_tokens``).
+Python runs per candidate, never per character, and as little as possible per
+candidate: the passes only append a row; what depends on the original text (offsets,
+context snippet, benign / example words before it) is computed column by column for
+all rows at the end (``_extract_emit``). Every pattern is linear-time on any input
+(see ``_extract_patterns``).
 
 Flags a candidate may carry:
 
@@ -69,10 +75,9 @@ def extract(
     run = Run(text, wanted)
     for step in passes(run):
         step()
-    out = run.out
+    out = run.candidates()
     if safelist is not None:
         out = _apply_safelist(out, safelist)
-    out.sort(key=lambda c: (c.start, -c.end))
     return out
 
 

@@ -1,0 +1,145 @@
+"""The extractor's last step: accepted rows -> sorted :class:`Candidate` objects.
+
+The passes only record what they accept, as a row ``(start, end, type, value,
+confidence, flags)`` in refanged offsets. Everything that depends on where an
+occurrence sits in the original text - its original offsets, the ``defanged`` flag,
+the benign / example words before it, its context snippet - is computed here, once
+per accepted occurrence, in one loop.
+
+The benign / example words are searched only in the text that can matter: the part of
+each candidate's line at most ``_LOOKBACK`` characters before it. On a report those
+windows are a fifth of the text, and on an IOC list (one indicator per line) almost
+nothing.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate, compress, repeat
+from operator import mul, sub
+
+from spoorhound.core import _extract_patterns as P
+from spoorhound.core._extract_model import Candidate, _Draft, relabel
+from spoorhound.core._extract_refang import OffsetMap
+from spoorhound.core._extract_util import _CONTEXT_WIDTH, _LOOKBACK
+from spoorhound.core.indicators import IndicatorType
+
+__all__ = ["Row", "emit"]
+
+#: (refanged start, refanged end, type, canonical value, confidence, flags)
+Row = tuple[int, int, IndicatorType, str, int, tuple[str, ...]]
+
+# Where a benign / example phrase may start. One ``str.find`` loop per word: a regex
+# alternation would scan a class of common letters, and miss a word that starts inside
+# another one's match ("i.e.g.").
+_HINT_WORDS = P.BENIGN_HINTS + P.EXAMPLE_HINTS
+# No benign / example phrase is shorter than "e.g.": shorter windows cannot hold one.
+_MIN_WINDOW = 4
+
+
+class _FlagSets(dict[tuple[str, ...], frozenset[str]]):
+    """flags tuple -> frozenset, each built once (there are a handful)."""
+
+    def __missing__(self, flags: tuple[str, ...]) -> frozenset[str]:
+        fs = self[flags] = frozenset(flags)
+        return fs
+
+
+_FLAGSETS = _FlagSets()
+
+
+def _hinted(text: str, wins: list[tuple[int, int]]) -> list[int]:
+    """Indices of the windows ``text[lo:hi]`` that hold a benign / example hint word.
+
+    All windows are joined by "\n" (no hint word holds one) and lower-cased once, and
+    each word is searched with ``str.find`` over the whole: a regex alternation would
+    scan a class of common letters, and miss a word that starts inside another one's
+    match ("i.e.g."). A phrase the regexes can match holds a hint word inside the same
+    window, so no window that matters is left out. If lower-casing changed the length,
+    offsets would not line up, and every window is returned (the regexes decide).
+    """
+    joined = "\n".join([text[lo:hi] for lo, hi in wins])
+    low = joined.lower()
+    if len(low) != len(joined):
+        return list(range(len(wins)))
+    found: list[int] = []
+    for word in _HINT_WORDS:
+        at = low.find(word)
+        while at != -1:
+            found.append(at)
+            at = low.find(word, at + 1)
+    if not found:
+        return []
+    # offset in ``joined`` -> window index
+    bounds = list(accumulate([hi - lo + 1 for lo, hi in wins]))
+    return sorted({bisect_right(bounds, at) for at in found})
+
+
+def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> list[Candidate]:
+    """Candidates for ``rows`` (refanged ``text``), sorted by original (start, -end).
+
+    Column by column: each column is one ``map`` or comprehension, so the per-row work
+    runs in C or in one tight loop. Only the rare rows that need more (defanged, or a
+    benign / example phrase before them) get a Python statement of their own.
+    """
+    n = len(rows)
+    if not n:
+        return []
+    starts, ends, itypes, values, confs_t, flags = zip(*rows, strict=True)
+    if omap is None:
+        ostarts: Sequence[int] = starts
+        oends: Sequence[int] = ends
+        special = []
+    else:
+        ostarts, oends, defanged = omap.spans(starts, ends)
+        special = list(compress(range(n), defanged))
+    # stable sort on (start, -end): ties keep the order the passes found them in
+    keys = list(map(sub, map(mul, ostarts, repeat(len(original) + 1)), oends))
+    order = sorted(range(n), key=keys.__getitem__)
+    # look-back windows: the candidate's line, at most _LOOKBACK characters back
+    lo0 = [s - _LOOKBACK if s > _LOOKBACK else 0 for s in starts]
+    los = [
+        nl + 1 if nl >= 0 else lo
+        for nl, lo in zip(map(text.rfind, repeat("\n"), lo0, starts), lo0, strict=True)
+    ]
+    windowed = [i for i in range(n) if starts[i] - los[i] >= _MIN_WINDOW]
+    hinted = (
+        [windowed[k] for k in _hinted(text, [(los[i], starts[i]) for i in windowed])]
+        if windowed
+        else []
+    )
+    confs = list(confs_t)
+    fsets = list(map(_FLAGSETS.__getitem__, flags))
+    if special or hinted:
+        extra: dict[int, list[str]] = {i: ["defanged"] for i in special}
+        for i in hinted:
+            line_before = text[los[i] : starts[i]].lower()
+            if P.BENIGN_BEFORE.search(line_before):
+                extra.setdefault(i, []).append("benign-context")
+            if P.EXAMPLE_BEFORE.search(line_before):
+                extra.setdefault(i, []).append("example")
+        for i, more in extra.items():
+            conf = confs[i]
+            if more[0] == "defanged":
+                conf += 10
+            if ("example" in more or "benign-context" in more) and "example" not in flags[i]:
+                conf -= 40  # (an example value was marked down when it was added)
+            confs[i] = conf if 0 <= conf <= 100 else max(0, min(100, conf))
+            fsets[i] = _FLAGSETS[flags[i] + tuple(more)]
+    # the context snippet is one line: newlines and tabs as spaces, replaced once
+    flat = original
+    for c in "\r\n\t":
+        if c in flat:
+            flat = flat.replace(c, " ")
+    width = _CONTEXT_WIDTH
+    snippets = [
+        flat[s - pad if s > pad else 0 : e + pad]
+        if (pad := (width - e + s) >> 1) > 0
+        # long spans: YARA rules
+        else flat[s : s + width]
+        for s, e in zip(ostarts, oends, strict=True)
+    ]
+    spans = map(original.__getitem__, map(slice, ostarts, oends))
+    drafts = list(map(_Draft, itypes, values, spans, ostarts, oends, confs, snippets, fsets))
+    return relabel([drafts[i] for i in order])

@@ -1,0 +1,102 @@
+"""The whitespace-separated tokens the token passes need, found without splitting the text.
+
+Splitting a report into words and testing each one costs Python work per word, and
+most words hold no indicator. Instead:
+
+* tokens holding a "." (or two ":") come from two literal-first scans: ``\\.\\S*+``
+  over the text ends at each such token's end (its first "." starts the match), and
+  the same pattern over the reversed text ends at each one's start (its last "."). The
+  two lists pair up one to one. ``\\s`` and ``str.split`` agree on every code point.
+* hex runs (hashes) come from an ASCII *shadow* of the text: ``encode("ascii",
+  "replace")`` keeps one byte per character, and ``bytes.translate`` maps each byte to
+  its class, so ``bytes.find`` can jump to runs of 32+ hex digits (a sublinear skip
+  search in C).
+
+All of it is linear in the text, whatever the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+__all__ = ["hex_runs", "token_around", "token_spans"]
+
+# From a token's first "." (or first of two ":") to its end. Over the reversed text,
+# the same patterns run from the token's last "." (last of two ":") to its start.
+_KINDS = {
+    "dot": re.compile(r"\.\S*+"),
+    # two or more ":" (the look-ahead stops at the next ":" or space: linear)
+    "colons": re.compile(r":(?=[^\s:]*+:)\S*+"),
+}
+_END = re.Match.end
+
+
+def token_spans(text: str, reversed_text: str, kind: str) -> tuple[list[int], list[int]]:
+    """(starts, ends) of the whitespace-separated tokens of ``text`` of one ``kind``.
+
+    ``kind`` is "dot" (the token holds a ".") or "colons" (two or more ":").
+    """
+    pattern = _KINDS[kind]
+    ends = list(map(_END, pattern.finditer(text)))
+    if not ends:
+        return [], []
+    n = len(text)
+    starts = [n - e for e in map(_END, pattern.finditer(reversed_text))]
+    starts.reverse()
+    return starts, ends
+
+
+_NON_SPACE = re.compile(r"\S*+")
+
+
+def token_around(text: str, reversed_text: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the whitespace-separated token holding ``text[pos]``."""
+    n = len(text)
+    left = _NON_SPACE.match(reversed_text, n - pos)
+    right = _NON_SPACE.match(text, pos)
+    # "\S*+" matches at any position, possibly empty
+    return (n - left.end() if left else pos), (right.end() if right else pos)
+
+
+def _table(byte_class: dict[int, bytes], default: bytes) -> bytes:
+    return b"".join(byte_class.get(i, default) for i in range(256))
+
+
+# Non-ASCII characters become "?" in the shadow, a byte of neither class: exact, as the
+# hex classes are ASCII only.
+_HEX_SHADOW = _table(
+    {
+        **{i: b"w" for i in range(128) if chr(i).isalnum() or chr(i) == "_"},
+        **{ord(c): b"h" for c in "0123456789abcdefABCDEF"},
+    },
+    b" ",
+)
+_RUN = {b"h": re.compile(rb"h*+")}
+
+
+def _runs(shadow: bytes, byte: bytes, min_len: int) -> Iterator[tuple[int, int]]:
+    """Maximal runs of ``byte`` at least ``min_len`` long in ``shadow``."""
+    needle = byte * min_len
+    rest = _RUN[byte].match
+    find = shadow.find
+    at = find(needle)
+    while at != -1:
+        # ``at`` starts its run: the byte before it is not ``byte``, else find would
+        # have stopped earlier (the search resumes just past the previous run)
+        m = rest(shadow, at + min_len)  # a possessive "*": it always matches
+        end = m.end() if m is not None else at + min_len
+        yield at, end
+        at = find(needle, end)
+
+
+def hex_runs(text: str, min_len: int, max_len: int) -> Iterator[tuple[int, int]]:
+    """Maximal runs of ``min_len``..``max_len`` hex digits with no word character around.
+
+    Exactly the matches of ``(?<![0-9A-Za-z_])[0-9A-Fa-f]{min,max}+(?![0-9A-Za-z_])``.
+    """
+    shadow = text.encode("ascii", "replace").translate(_HEX_SHADOW)
+    n = len(shadow)
+    for s, e in _runs(shadow, b"h", min_len):
+        if e - s <= max_len and (s == 0 or shadow[s - 1] != 119) and (e == n or shadow[e] != 119):
+            yield s, e  # 119 is b"w": a word character that is not a hex digit
