@@ -1,7 +1,7 @@
 """A tiny authoritative DNS server on 127.0.0.1 (UDP and TCP, one random port), in threads.
 
 Built on dnspython's message parsing. It answers A/AAAA/MX/NS/TXT/CNAME from a dict
-zone, follows a CNAME inside the zone, answers NODATA (with SOA) for a known name
+zone (PTR too), follows a CNAME inside the zone, answers NODATA (with SOA) for a known name
 without that type and NXDOMAIN for unknown names. Over UDP an answer larger than 512
 bytes (or the query's EDNS payload) is sent truncated (TC) so the client retries over
 TCP. Names listed in ``hang`` are never answered; names in ``servfail`` get SERVFAIL.
@@ -40,6 +40,14 @@ ZONE: dict[str, dict[str, list[str]]] = {
     "alias.example.net": {"CNAME": ["www.example.net."]},
     "mail.example.net": {"A": ["192.0.2.25"]},
     "textonly.example.net": {"TXT": ['"hello" " world"']},
+    # Reverse (PTR) records: 192.0.2.1 and 2001:db8::1 → www.example.net; 192.0.2.2
+    # has two names; 192.0.2.99 has a reverse zone entry without PTR (NODATA).
+    "1.2.0.192.in-addr.arpa": {"PTR": ["www.example.net."]},
+    "2.2.0.192.in-addr.arpa": {"PTR": ["www.example.net.", "web.example.org."]},
+    "99.2.0.192.in-addr.arpa": {"TXT": ['"no ptr here"']},
+    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa": {
+        "PTR": ["www.example.net."]
+    },
     # More than 512 bytes of TXT: truncated over UDP, complete over TCP.
     "big.example.net": {
         "A": ["192.0.2.9"],

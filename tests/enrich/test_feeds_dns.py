@@ -108,12 +108,39 @@ def test_dns_nothing_listening_is_error() -> None:
     assert e.status is Status.ERROR
 
 
+@pytest.mark.parametrize(
+    ("ip", "names"),
+    [
+        ("192.0.2.1", ["www.example.net"]),
+        ("192.0.2.2", ["web.example.org", "www.example.net"]),
+        ("2001:db8::1", ["www.example.net"]),
+    ],
+)
+def test_dns_ptr_of_addresses(dns_server: DnsServer, ip: str, names: list[str]) -> None:
+    dns_server.queries.clear()
+    r = run(_dns(dns_server), parse(ip))
+    assert (r.status, r.verdict, r.score) == (Status.OK, Verdict.UNKNOWN, None)
+    assert r.attributes["PTR"] == names
+    assert r.attributes["ttl"]["PTR"] > 0
+    assert set(r.related) == {rel("has-hostname", T.DOMAIN, n) for n in names}
+    # Only the reverse query is sent for an address, never the domain record types.
+    assert {q[2] for q in dns_server.queries} == {"PTR"}
+    assert all(q[1].endswith((".in-addr.arpa", ".ip6.arpa")) for q in dns_server.queries)
+
+
+def test_dns_ptr_missing_or_empty(dns_server: DnsServer) -> None:
+    assert run(_dns(dns_server), parse("198.51.100.7")).status is Status.NOT_FOUND
+    r = run(_dns(dns_server), parse("192.0.2.99"))  # reverse name exists, no PTR
+    assert r.status is Status.OK and r.attributes["PTR"] == [] and r.related == ()
+
+
 def test_dns_provider_contract() -> None:
     p = DnsProvider(DnsConfig(nameservers=["192.0.2.53"]))
     assert p.network and not p.config.enabled and p.max_tlp == "green"
     assert p.accepts(dom("www.example.net"), "green")
     assert not p.accepts(dom("www.example.net"), "amber")
-    assert not p.accepts(parse("192.0.2.1"))
+    assert p.accepts(parse("192.0.2.1")) and p.accepts(parse("2001:db8::1"))
+    assert not p.accepts(Indicator(T.URL, "http://www.example.net/"))
     with pytest.raises(ValueError):
         DnsConfig(nameservers=[])
     with pytest.raises(ValueError):

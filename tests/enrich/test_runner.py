@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +64,13 @@ class Emulator:
         self.seen: list[tuple[str, str]] = []
         self.flaky: set[str] = set()
         self.spent_until = 0.0
+        # The "metered" API: `meter` calls per `meter_window` seconds, told in
+        # X-RateLimit-* headers; calls beyond it are refused (and counted).
+        self.meter = 3
+        self.meter_window = 1.5
+        self.meter_left = 0
+        self.meter_reset = 0.0
+        self.refused = 0
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -76,6 +85,22 @@ class Emulator:
                 return JSONResponse({"error": "bad key"}, status_code=401)
             if kind == "spent" and self.spent_until > time.time():
                 return JSONResponse({"error": "QuotaExceededError"}, status_code=403)
+            if kind == "metered":
+                t = time.time()
+                if t >= self.meter_reset:
+                    self.meter_left, self.meter_reset = self.meter, t + self.meter_window
+                quota = {
+                    "X-RateLimit-Limit": str(self.meter),
+                    "X-RateLimit-Remaining": str(max(0, self.meter_left - 1)),
+                    "X-RateLimit-Reset": f"{self.meter_reset:.3f}",
+                }
+                if self.meter_left <= 0:
+                    self.refused += 1
+                    wait = str(math.ceil(self.meter_reset - t))
+                    return JSONResponse({"error": "quota"}, 429, {**quota, "Retry-After": wait})
+                self.meter_left -= 1
+                answer = self.answers.get(value, {"verdict": "benign", "score": 0})
+                return JSONResponse(answer, headers=quota)
             if kind == "flaky" and value in self.flaky:
                 self.flaky.discard(value)
                 return JSONResponse({"error": "slow down"}, 429, headers={"Retry-After": "1"})
@@ -149,6 +174,13 @@ class FakeSpent(FakeHttp):
             raise
 
 
+class FakeMetered(FakeHttp):
+    """No declared limits: it learns its quota from the answers' headers."""
+
+    name: ClassVar[str] = "fake-metered"
+    kind: ClassVar[str] = "metered"
+
+
 class FakeOffline(OfflineProvider):
     name: ClassVar[str] = "fake-offline"
     title: ClassVar[str] = "Fake offline"
@@ -180,7 +212,7 @@ def rt(
     _, srv = emu
     cfg = HttpConfig(enabled=True, base_url=srv.base_url, timeout=5)
     providers: dict[str, Provider] = {"fake-offline": FakeOffline()}
-    for cls in (FakeHttp, FakePaced, FakeFlaky, FakeAuth, FakeQuota, FakeSpent):
+    for cls in (FakeHttp, FakePaced, FakeFlaky, FakeAuth, FakeQuota, FakeSpent, FakeMetered):
         providers[cls.name] = cls(cfg)
     SETTINGS.append(settings)
     lock = runtime.worker_lock(settings)  # the CLI then hands its jobs to this runtime
@@ -434,6 +466,26 @@ def test_a_quota_the_provider_reports_spent_defers_the_work(
     assert job["providers"]["fake-spent"]["stored"] == len(values)
     assert job["providers"]["fake-spent"]["failed"] == 0
     assert time.time() - start >= 1.5  # waited for the Retry-After, then succeeded
+
+
+def test_quota_headers_pause_the_queue_until_the_reset(
+    rt: Store, emu: tuple[Emulator, EmulatorServer]
+) -> None:
+    e, _ = emu
+    values = [f"198.51.107.{n}" for n in range(1, 9)]
+    _ingest(rt, "t-metered", values)
+    e.times.pop("metered", None)
+    e.refused = 0
+    job = _run(rt, "t-metered", ["fake-metered"])
+    assert job["providers"]["fake-metered"]["stored"] == len(values)
+    assert job["providers"]["fake-metered"]["failed"] == 0
+    # Paused at "remaining 0" and resumed after each reset: no call was refused.
+    assert e.refused == 0
+    t = sorted(e.times["metered"])
+    assert len(t) == len(values)
+    per_window = Counter(int((u - t[0]) // e.meter_window) for u in t)
+    assert max(per_window.values()) <= e.meter
+    assert len(per_window) >= 3  # 8 calls at 3 per window: three windows at least
 
 
 def test_cli_enrich_and_ingest_enrich_hand_jobs_to_the_running_worker(rt: Store) -> None:

@@ -24,7 +24,9 @@ from spoorhound.enrich.provider import (
     HttpConfig,
     HttpProvider,
     ProviderError,
+    QuotaHint,
     Status,
+    quota_from_headers,
 )
 from tests.enrich import harness
 from tests.enrich.harness import Emulators
@@ -234,3 +236,50 @@ def test_both_clients_map_every_fault_the_same_way(
     else:
         assert e.status is (expected or Status.ERROR), (client_kind, e.reason)
         assert FAULTS.get(fault, "") in e.reason
+
+
+# -- quota headers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-ratelimit-remaining": "7", "x-ratelimit-reset": "1700000100"}, (7, 1700000100.0)),
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "30"}, (0, 1700000030.0)),
+        ({"ratelimit-remaining": "5", "ratelimit-reset": "60"}, (5, 1700000060.0)),
+        (
+            {"x-ratelimit-remaining": "2", "x-ratelimit-reset": "Tue, 14 Nov 2023 22:15:00 GMT"},
+            (2, 1700000100.0),
+        ),
+        ({"x-ratelimit-remaining": "3"}, None),  # no reset: unusable
+        ({"x-ratelimit-remaining": "many", "x-ratelimit-reset": "5"}, None),
+        ({}, None),
+    ],
+)
+def test_quota_headers_are_read(
+    headers: dict[str, str], expected: tuple[int, float] | None
+) -> None:
+    got = quota_from_headers(headers, 1_700_000_000.0)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None
+        assert (got.remaining, pytest.approx(got.reset_at, abs=1)) == expected
+
+
+def test_a_spent_quota_makes_calls_wait_and_counts_down_calls_in_flight() -> None:
+    p = probe("http://127.0.0.1:9")
+    assert p.quota_wait(100.0) == 0.0 and not p.quota_known(100.0)
+    p.quota = QuotaHint(remaining=2, reset_at=110.0)
+    assert [p.quota_wait(101.0) for _ in range(3)] == [0.0, 0.0, 9.0]
+    p._learn_quota(QuotaHint(remaining=1, reset_at=110.2))  # an earlier call's answer
+    assert p.quota is not None and p.quota.remaining == 0
+    assert p.quota_wait(111.0) == 0.0 and p.quota is None  # the window reset
+
+
+def test_abuseipdb_quota_headers_are_learnt(emulators: Emulators) -> None:
+    emu = start(emulators, next(c for c in CASES if c.name == "abuseipdb"))
+    emu.app.state.quota.reset(5)
+    provider = emu.provider()
+    harness.run(provider, emu.case.known)
+    assert provider.quota is not None and provider.quota.remaining == 4

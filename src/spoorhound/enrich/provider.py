@@ -56,10 +56,12 @@ __all__ = [
     "Provider",
     "ProviderConfig",
     "ProviderError",
+    "QuotaHint",
     "RateLimit",
     "Related",
     "Status",
     "Verdict",
+    "quota_from_headers",
     "tlp_allows",
 ]
 
@@ -133,6 +135,51 @@ class EnrichmentResult:
     def ok(self) -> bool:
         """An answer (found or not found), as opposed to a failed attempt."""
         return self.status in (Status.OK, Status.NOT_FOUND)
+
+
+@dataclass(slots=True)
+class QuotaHint:
+    """What the provider's last answer said about its quota: calls ``remaining`` until
+    ``reset_at`` (epoch seconds)."""
+
+    remaining: int
+    reset_at: float
+
+
+def quota_from_headers(headers: Mapping[str, str], now: float) -> QuotaHint | None:
+    """The quota state in the de-facto standard headers, or None when they are absent.
+
+    Reads ``X-RateLimit-Remaining`` with ``X-RateLimit-Reset`` (AbuseIPDB and many
+    others; the reset as epoch seconds, as seconds from now when small, or as an
+    HTTP date) and the IETF draft's ``RateLimit-Remaining``/``RateLimit-Reset``
+    (seconds from now). Without a reset time the state is unusable (when would the
+    wait end?) and None is returned; a 429's ``Retry-After`` covers that case.
+    """
+    for prefix in ("x-ratelimit-", "ratelimit-"):
+        raw = headers.get(prefix + "remaining")
+        if raw is None:
+            continue
+        try:
+            remaining = int(float(raw.split(",")[0]))
+        except ValueError:
+            return None
+        reset = _reset_at(headers.get(prefix + "reset"), now)
+        return None if reset is None else QuotaHint(max(0, remaining), reset)
+    return None
+
+
+def _reset_at(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    try:
+        n = float(value.split(",")[0])
+    except ValueError:
+        try:
+            return parsedate_to_datetime(value).timestamp()  # an HTTP date
+        except (TypeError, ValueError):
+            return None
+    # Epoch seconds are ~1.7e9; anything below ten years' worth is a delay.
+    return n if n > 315_360_000 else now + max(0.0, n)
 
 
 class ProviderError(Exception):
@@ -214,6 +261,44 @@ class HttpProvider(Provider):
         super().__init__(config)
         if self.key_in_query:
             _mask_keys_in_http_logs()
+        #: The provider's quota as its last answer told it (None: unknown).
+        self.quota: QuotaHint | None = None
+
+    def read_quota(self, headers: Mapping[str, str], now: float) -> QuotaHint | None:
+        """The quota state an answer's headers report (override for provider-specific
+        headers); called on every answer, refusals included."""
+        return quota_from_headers(headers, now)
+
+    def _learn_quota(self, hint: QuotaHint) -> None:
+        q = self.quota
+        if q is not None and abs(q.reset_at - hint.reset_at) < 1.0:
+            # Same window: an answer to an earlier call does not know about the calls
+            # started since, which this side has already counted down.
+            q.remaining = min(q.remaining, hint.remaining)
+        else:
+            self.quota = hint
+
+    def quota_known(self, now: float) -> bool:
+        """Whether an answer has told the current quota window's state."""
+        return self.quota is not None and now < self.quota.reset_at
+
+    def quota_wait(self, now: float) -> float:
+        """Seconds to wait before the next call may go out (0: go, and count it).
+
+        Once the provider has said its quota is spent until a reset, calls wait for
+        the reset instead of being refused; each call started counts down the
+        remaining calls, so calls in flight cannot overrun it either.
+        """
+        q = self.quota
+        if q is None:
+            return 0.0
+        if now >= q.reset_at:
+            self.quota = None
+            return 0.0
+        if q.remaining <= 0:
+            return q.reset_at - now
+        q.remaining -= 1
+        return 0.0
 
     @property
     def http(self) -> HttpConfig:
@@ -281,6 +366,9 @@ class HttpProvider(Provider):
             raise ProviderError(Status.ERROR, f"{self.name}: {reason}: {e}") from None
         except httpx.HTTPError as e:
             raise ProviderError(Status.ERROR, f"{self.name}: {type(e).__name__}: {e}") from None
+        hint = self.read_quota(got, time.time())
+        if hint is not None:
+            self._learn_quota(hint)
         if code in not_found:
             return None
         if code == 429:

@@ -475,6 +475,12 @@ async def _call(
             async with lane:
                 if stop.is_set():
                     return None
+                ahead = p.quota_wait(time.time())
+                if ahead > 0:
+                    # The provider said its quota is spent until a reset: defer the
+                    # work (the workflow sleeps durably) instead of a refused call.
+                    hint = {"retry_after": ahead}
+                    return [Answer(pk, _QUOTA, now(), payload=hint) for pk, _ in group]
                 if p.batch_size > 1:
                     got = await p.enrich_batch(client, inds)
                 else:
@@ -519,8 +525,14 @@ async def _call_all(
     size = max(1, p.batch_size)
     groups = [items[i : i + size] for i in range(0, len(items), size)]
     got: list[list[Answer] | None] = [None] * len(groups)
-    todo = iter(range(len(groups)))
     lanes = [_Lane(gap, last) for _ in range(min(width, len(groups)))]
+    first = 0
+    if groups and not p.quota_known(time.time()):
+        # Quota unknown: one call first, so its answer's quota headers (if any) are
+        # known before the lanes fan out and could overrun a nearly spent quota.
+        got[0] = await _call(p, client, groups[0], lanes[0], stop, s)
+        first = 1
+    todo = iter(range(first, len(groups)))
 
     async def run(lane: _Lane) -> None:
         for i in todo:  # shared: each lane takes the next call when it is free

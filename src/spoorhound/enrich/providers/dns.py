@@ -1,4 +1,5 @@
-"""DNS resolution (dnspython): A/AAAA/MX/NS/TXT/CNAME records of a domain, as pivots.
+"""DNS resolution (dnspython): A/AAAA/MX/NS/TXT/CNAME records of a domain, and the PTR
+(reverse) records of an IPv4/IPv6 address, as pivots.
 
 Queries go to the resolvers in the config (``nameservers``, ``port``), never to the
 system's: ``dns.asyncresolver.Resolver(configure=False)`` with no cache (the runner
@@ -14,6 +15,12 @@ records of a type (NODATA) → that type's list is empty; a time-out → ``ERROR
 out); SERVFAIL/REFUSED from every server → ``ERROR``; any other DNS failure →
 ``ERROR``. Partial answers are not returned: one failed type fails the lookup, so the
 history never shows a record "disappearing" because of a lost packet.
+
+Addresses: one PTR query for the reverse name (``dns.reversename.from_address``:
+``4.3.2.1.in-addr.arpa``, nibbles under ``ip6.arpa``). NXDOMAIN → ``NOT_FOUND`` (no
+reverse record, the usual case); the host names become ``PTR`` (sorted) with their
+``ttl``, and ``has-hostname`` pivots to domains. A PTR name is whatever the owner of
+the address space chose to publish, so it is context, not proof of who runs the host.
 
 Mapping rules (context only: verdict ``unknown``, no score): attributes hold one list
 per queried type, sorted (``A``, ``AAAA``, ``MX`` as ``{"preference", "exchange"}``, ``NS``,
@@ -37,6 +44,7 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.resolver
+import dns.reversename
 import httpx
 from pydantic import Field
 
@@ -76,11 +84,12 @@ class _NxDomain(Exception):
 
 
 class DnsProvider(HttpProvider):
-    """Forward DNS records of a domain through configured resolvers."""
+    """Forward DNS records of a domain, reverse (PTR) of an address, through configured
+    resolvers."""
 
     name: ClassVar[str] = "dns"
     title: ClassVar[str] = "DNS resolution"
-    types: ClassVar[frozenset[IndicatorType]] = frozenset({_T.DOMAIN})
+    types: ClassVar[frozenset[IndicatorType]] = frozenset({_T.DOMAIN, _T.IPV4, _T.IPV6})
     max_tlp: ClassVar[str] = "green"
     cache_ttl: ClassVar[int] = 3600
     config_model: ClassVar[type[ProviderConfig]] = DnsConfig
@@ -103,11 +112,18 @@ class DnsProvider(HttpProvider):
         return r
 
     async def enrich(self, client: httpx.AsyncClient, indicator: Indicator) -> EnrichmentResult:
-        """Resolve every configured record type of the domain (``client`` is unused)."""
+        """Resolve every configured record type of a domain, or the PTR records of an
+        address (``client`` is unused)."""
         resolver = self.resolver()
-        types = list(dict.fromkeys(self.settings.record_types))
+        types: list[str]
+        if indicator.type is _T.DOMAIN:
+            name = indicator.value
+            types = list(dict.fromkeys(self.settings.record_types))
+        else:
+            name = dns.reversename.from_address(indicator.value).to_text(omit_final_dot=True)
+            types = ["PTR"]
         outcomes = await asyncio.gather(
-            *(self._query(resolver, indicator.value, t) for t in types), return_exceptions=True
+            *(self._query(resolver, name, t) for t in types), return_exceptions=True
         )
         if any(isinstance(o, _NxDomain) for o in outcomes):
             return self.result(indicator, Status.NOT_FOUND)
@@ -174,7 +190,7 @@ def _decode(rdtype: str, rrset: Any) -> list[Any]:
     if rdtype == "MX":
         mx = sorted((r.preference, _host(r.exchange)) for r in rrset)
         return [{"preference": p, "exchange": e} for p, e in mx]
-    if rdtype in ("NS", "CNAME"):
+    if rdtype in ("NS", "CNAME", "PTR"):
         return sorted(_host(r.target) for r in rrset)
     if rdtype == "TXT":
         return sorted(b"".join(r.strings).decode("utf-8", "replace") for r in rrset)
@@ -192,4 +208,6 @@ def _related(rdtype: str, values: list[Any]) -> list[Related | None]:
         return [pivot("name-server", _T.DOMAIN, v) for v in values]
     if rdtype == "CNAME":
         return [pivot("alias-of", _T.DOMAIN, v) for v in values]
+    if rdtype == "PTR":
+        return [pivot("has-hostname", _T.DOMAIN, v) for v in values]
     return []

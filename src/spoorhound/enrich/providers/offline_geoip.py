@@ -8,10 +8,12 @@ a few microseconds.
 Returned attributes: ``country_code`` (ISO 3166-1 alpha-2), ``country_name``,
 ``network`` (the country block), ``asn_name``, ``asn_prefix`` (the announced prefix)
 and ``database`` (the data's version). The shipped data has AS *names* but no AS
-*numbers*, so ``asn_number`` is absent and the ``announced-by`` pivot to an ``asn``
-indicator is only made when a number is known; the announced prefix is always given
-as an ``announced-in`` pivot to a ``cidr`` indicator, which relates addresses of the
-same network just as well.
+*numbers*: its ASN table maps each announced network to an index into a list of
+72,293 names, assigned in first-seen order (``CLOUDFLARENET`` is 1; Cloudflare is
+AS13335), so no number can be derived (details in docs/providers.md). Hence no
+``asn_number`` and no ``announced-by`` pivot to an ``asn`` indicator; the announced
+prefix is given as an ``announced-in`` pivot to a ``cidr`` indicator, which relates
+addresses of the same network just as well.
 
 A CIDR is looked up by its network address, and ``partial`` says whether the
 database block covers only part of it. Private, reserved and unknown addresses are
