@@ -2,11 +2,13 @@
 
 Usage::
 
-    .venv/bin/python bench/api.py [--rows 1000000] [--duration 10] [--conns 1,8,32,64]
+    .venv/bin/python bench/api.py [--rows 1000000] [--duration 10] [--conns 1,8,32,64] [--workers 1]
+
+or ``make bench-api`` (installs ``wrk`` with apt-get when it is missing).
 
 Reuses the database of ``bench/explore.py`` (``bench/out/explore-<rows>.db``, built
 by that script when missing) copied once to ``bench/out/api-<rows>/spoorhound.db``,
-starts ``spoorhound serve`` on a free loopback port with ``SPOORHOUND_DATA_DIR``
+starts ``spoorhound serve --workers N`` on a free loopback port with ``SPOORHOUND_DATA_DIR``
 pointing there, takes the admin key it prints on a first start (or, when it prints
 none, mints one through the access service) and loads it with ``wrk`` (2 threads,
 ``--duration`` seconds per run) at each concurrency of ``--conns``:
@@ -257,11 +259,13 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     ap.add_argument("--conns", default="1,8,32,64", help="concurrency levels")
     ap.add_argument("--values", type=int, default=1000, help="random stored values to GET")
+    ap.add_argument("--workers", type=int, default=1, help="spoorhound serve --workers")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install -y wrk)")
     levels = [int(c) for c in args.conns.split(",")]
+    load_before = f"{os.getloadavg()[0]:.2f}"
     data_dir = prepare(args.out, args.rows)
     values = sample_values(data_dir / "spoorhound.db", args.values)
 
@@ -273,7 +277,16 @@ def main() -> None:
         tmp = Path(tmpdir)
         try:
             app = Server(
-                [str(VENV_BIN / "spoorhound"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [
+                    str(VENV_BIN / "spoorhound"),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                ],
                 env,
                 tmp / "serve.log",
             )
@@ -340,24 +353,29 @@ def main() -> None:
                 s.stop()
 
     bare_rps = {c: r.rps for name, c, r in rows if name.startswith("bare FastAPI `def`")}
+    bare_async = {c: r.rps for name, c, r in rows if name.startswith("bare FastAPI `async")}
     print(
-        f"\n{args.rows:,} indicators, embedded SQLite, `spoorhound serve` (uvicorn, 1 process), "
+        f"\n{args.rows:,} indicators, embedded SQLite, `spoorhound serve --workers {args.workers}`, "
         f"wrk on loopback, {os.cpu_count()} cores shared by client and server, "
         f"Python {sys.version.split()[0]}, {args.duration}s per run, "
-        f"{len(paths)} random stored values; admin key {key_source}\n"
+        f"{len(paths)} random stored values; admin key {key_source}; "
+        f"load average before / after: {load_before} / {os.getloadavg()[0]:.2f}\n"
     )
     print(
-        "| endpoint | conns | req/s | p50 ms | p99 ms | max ms | requests | non-2xx/errors | req/s vs bare `def` |"
+        "| endpoint | conns | req/s | p50 ms | p99 ms | max ms | requests | non-2xx/errors "
+        "| vs bare `def` | vs bare `async def` |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    nan = float("nan")
     for name, conns, r in rows:
-        ratio = r.rps / bare_rps[conns] if conns in bare_rps else float("nan")
         print(
             f"| {name} | {conns} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
-            f"{r.max_ms:.1f} | {r.requests:,} | {r.bad} | {ratio:.2f} |"
+            f"{r.max_ms:.1f} | {r.requests:,} | {r.bad} | "
+            f"{r.rps / bare_rps.get(conns, nan):.2f} | {r.rps / bare_async.get(conns, nan):.2f} |"
         )
     print(
-        f"\ncommand: .venv/bin/python bench/api.py --rows {args.rows} --duration {args.duration} --conns {args.conns}"
+        f"\ncommand: .venv/bin/python bench/api.py --rows {args.rows} --duration {args.duration} "
+        f"--conns {args.conns} --workers {args.workers}"
     )
 
 

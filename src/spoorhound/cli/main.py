@@ -643,7 +643,13 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, access_log: bo
         os.environ["SPOORHOUND_DATA_DIR"] = str(settings.data_dir)
         os.environ["SPOORHOUND_DATABASE_URL"] = settings.database_url
         uvicorn.run(
-            "spoorhound.api.app:create_app_from_env", factory=True, workers=workers, **options
+            "spoorhound.api.app:create_app_from_env",
+            factory=True,
+            workers=workers,
+            # Importing the app takes seconds on a busy machine; uvicorn's default of
+            # 5 s restarted workers that were still starting.
+            timeout_worker_healthcheck=60,
+            **options,
         )
 
 

@@ -88,6 +88,25 @@ def _position(conn: Connection, cursor: str, visible: sa.ColumnElement[bool]) ->
     return int(row[0]), int(row[1])
 
 
+# Built once (the page's hot path): the page's keys and the caller's enclaves are
+# expanding parameters.
+_PKS: sa.BindParameter[Any] = sa.bindparam("pks", expanding=True)
+_SCOPE: sa.BindParameter[Any] = sa.bindparam("scope", expanding=True)
+_TAGS = (
+    sa.select(IT.c.indicator_pk, T.c.name)
+    .join(T, T.c.id == IT.c.tag_id)
+    .join(E, E.c.id == IT.c.enclave_id)
+    .where(IT.c.indicator_pk.in_(_PKS))
+)
+_TAGS_SCOPED = _TAGS.where(E.c.name.in_(_SCOPE))
+_SEEN_SCOPED = (
+    sa.select(O.c.indicator_pk, sa.func.min(O.c.first_seen), sa.func.max(O.c.last_seen))
+    .join(E, E.c.id == O.c.enclave_id)
+    .where(O.c.indicator_pk.in_(_PKS), E.c.name.in_(_SCOPE))
+    .group_by(O.c.indicator_pk)
+)
+
+
 def _decorate(conn: Connection, rows: list[dict[str, Any]], scope: Scope) -> None:
     """Add visible tags; within a scope, replace seen-times by the visible envelope."""
     by_pk = {r["pk"]: r for r in rows}
@@ -95,24 +114,14 @@ def _decorate(conn: Connection, rows: list[dict[str, Any]], scope: Scope) -> Non
         r["tags"] = []
     if not by_pk:
         return
-    pks = list(by_pk)
-    tq = (
-        sa.select(IT.c.indicator_pk, T.c.name)
-        .join(T, T.c.id == IT.c.tag_id)
-        .join(E, E.c.id == IT.c.enclave_id)
-        .where(IT.c.indicator_pk.in_(pks))
-    )
+    params: dict[str, Any] = {"pks": list(by_pk)}
+    tq = _TAGS
     if scope is not None:
-        tq = tq.where(E.c.name.in_(list(scope)))
-        seen = (
-            sa.select(O.c.indicator_pk, sa.func.min(O.c.first_seen), sa.func.max(O.c.last_seen))
-            .join(E, E.c.id == O.c.enclave_id)
-            .where(O.c.indicator_pk.in_(pks), E.c.name.in_(list(scope)))
-            .group_by(O.c.indicator_pk)
-        )
-        for pk, first, last in conn.execute(seen):
+        params["scope"] = list(scope)
+        tq = _TAGS_SCOPED
+        for pk, first, last in conn.execute(_SEEN_SCOPED, params):
             by_pk[pk]["first_seen"], by_pk[pk]["last_seen"] = int(first), int(last)
-    for pk, name in conn.execute(tq):
+    for pk, name in conn.execute(tq, params):
         if name not in by_pk[pk]["tags"]:
             by_pk[pk]["tags"].append(name)
     for r in rows:
