@@ -66,6 +66,8 @@ def test_errors_name_the_problem(store: Store) -> None:
         sl.add_entry(store, "a", "8.8.4.4", expires="soonish")
     with pytest.raises(ValueError, match="not in the future"):
         sl.add_entry(store, "a", "8.8.4.4", expires="2001-01-01")
+    with pytest.raises(ValueError, match="100 years"):
+        sl.add_entry(store, "a", "8.8.4.4", expires="999999999y")
     with pytest.raises(sl.SafelistNotFound, match="not on safelist"):
         sl.remove_entry(store, "a", "other.example.com")
     with pytest.raises(sl.SafelistNotFound, match="entry 999"):

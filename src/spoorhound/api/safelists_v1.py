@@ -57,9 +57,18 @@ def _store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(_store)]
 
 
+def _data_dir(request: Request) -> FsPath | None:
+    """The app's data directory (``app.state.data_dir``, else its settings'), if known."""
+    state = request.app.state
+    data_dir = getattr(state, "data_dir", None)
+    if data_dir is None:
+        data_dir = getattr(getattr(state, "settings", None), "data_dir", None)
+    return None if data_dir is None else FsPath(data_dir)
+
+
 def _cache_dir(request: Request) -> FsPath | None:
-    data_dir: FsPath | None = getattr(request.app.state, "data_dir", None)
-    return None if data_dir is None else FsPath(data_dir) / "cache"
+    data_dir = _data_dir(request)
+    return None if data_dir is None else data_dir / "cache"
 
 
 def _http(e: Exception) -> HTTPException:
@@ -72,9 +81,8 @@ def _http(e: Exception) -> HTTPException:
 
 def _rescore(request: Request, store: Store) -> int | None:
     """Rescore what the change affects with a fresh scorer, which replaces the app's."""
-    data_dir: FsPath | None = getattr(request.app.state, "data_dir", None)
     try:
-        scorer = scoring_service.Scorer.load(store, data_dir)
+        scorer = scoring_service.Scorer.load(store, _data_dir(request))
         request.app.state.scorer = scorer
         return scoring_service.rescore_matching_safelist_change(store, scorer=scorer)
     except (OSError, ValueError):

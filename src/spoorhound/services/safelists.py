@@ -81,6 +81,7 @@ SE = schema.safelist_entry
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 _MAX_REASON = 1000
+_MAX_EXPIRY = 100 * 365 * 86400
 
 
 class SafelistNotFound(LookupError):
@@ -138,6 +139,8 @@ def parse_expiry(spec: str | int | None, at: int) -> int | None:
                 ) from None
     if when <= at:
         raise ValueError(f"expiry {spec!r} is not in the future")
+    if when > at + _MAX_EXPIRY:
+        raise ValueError(f"expiry {spec!r} is more than 100 years away: leave it out instead")
     return when
 
 
