@@ -57,8 +57,21 @@ def loaded(store: Store) -> Store:
         assert r.status == "done" and r.rejected == 0, (r.error, list(r.errors))
     I, EN, SG = schema.indicator, schema.enrichment, schema.sighting  # noqa: E741
     with store.write() as conn:
-        conn.execute(I.update().where(I.c.value == "1.2.3.4").values(score=90, risk="high"))
-        conn.execute(I.update().where(I.c.value == "10.1.2.3").values(score=40, risk="medium"))
+        # Scores are stored per (indicator, enclave): B's critical score of 1.2.3.4 must
+        # never show, or match, for a caller who sees only A.
+        eid = {n: i for i, n in conn.execute(sa.select(schema.enclave.c.id, schema.enclave.c.name))}
+        for value, enclave, score, risk in (
+            ("1.2.3.4", "A", 90, "high"),
+            ("10.1.2.3", "A", 40, "medium"),
+            ("1.2.3.4", "B", 99, "critical"),
+        ):
+            conn.execute(
+                schema.indicator_score.insert().values(
+                    indicator_pk=_pk(conn, value), enclave_id=eid[enclave], score=score, risk=risk,
+                    score_recommended=score, risk_recommended=risk, high_priority=score >= 70,
+                    base=score / 100, evidence={}, factors=[], anchor=AT, scored_at=AT,
+                )
+            )  # fmt: skip
         conn.execute(I.update().where(I.c.value == "cdn.example.net").values(safelisted=True))
         ips = {v: _pk(conn, v) for v in ("1.2.3.4", "10.1.2.3", "secret.example.org")}
         rows = [
@@ -196,6 +209,15 @@ def test_scope_hides_other_enclaves_everywhere(loaded: Store) -> None:
         assert values(loaded, query, []) == set(), query
     assert values(loaded, "value = secret.example.org", ["A", "B"]) == {"secret.example.org"}
     assert values(loaded, "", ["nonexistent"]) == set()
+
+
+def test_scores_of_invisible_enclaves_never_match(loaded: Store) -> None:
+    assert values(loaded, "risk = critical", ["A"]) == set()
+    assert values(loaded, "score > 95", ["A"]) == set()
+    assert values(loaded, "risk = critical", ["B"]) == {"1.2.3.4"}
+    assert values(loaded, "high_priority = true", ["A"]) == {"1.2.3.4"}
+    assert "1.2.3.4" not in values(loaded, "risk = unknown", ["A"])
+    assert "evil.example.com" in values(loaded, "risk = unknown", ["A"])
 
 
 def test_rows_show_only_what_the_scope_sees(loaded: Store) -> None:

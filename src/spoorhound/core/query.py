@@ -159,6 +159,7 @@ FIELDS: dict[str, Kind] = {
     "created": "time",
     "sighted": "sighted",
     "safelisted": "bool",
+    "high_priority": "bool",
     "retired": "bool",
     "country": "country",
     "asn": "asn",

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from spoorhound.core.query import QuerySyntaxError, parse_query
-from spoorhound.services import audit
+from spoorhound.services import audit, scoring
 from spoorhound.services.jobs import now
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
@@ -126,6 +126,11 @@ def _decorate(conn: Connection, rows: list[dict[str, Any]], scope: Scope) -> Non
             by_pk[pk]["tags"].append(name)
     for r in rows:
         r["tags"].sort()
+    # Scores are stored per enclave: show the caller's view, never another enclave's.
+    shown = scoring.views(conn, list(by_pk), scope)
+    for pk, r in by_pk.items():
+        v = shown.get(pk)
+        r["score"], r["risk"] = (None, None) if v is None else (v["score"], v["risk"])
 
 
 def explore(

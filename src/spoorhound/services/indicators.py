@@ -261,8 +261,11 @@ def search(
     with store.read() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
         by_pk = {r["pk"]: r for r in rows}
+        shown = scoring.views(conn, list(by_pk), scope)
         for r in rows:
             r["tags"] = []
+            v = shown.get(r["pk"])
+            r["score"], r["risk"] = (None, None) if v is None else (v["score"], v["risk"])
         if by_pk:
             tq = (
                 sa.select(IT.c.indicator_pk, T.c.name)

@@ -71,6 +71,7 @@ E = schema.enclave
 S = schema.source
 T = schema.tag
 IT = schema.indicator_tag
+SC = schema.indicator_score
 SG = schema.sighting
 EN = schema.enrichment
 
@@ -315,15 +316,28 @@ class _Compiler:
         ids = self.ids(S, self.text(S.c.name, op, v))
         return self.obs(O.c.source_id.in_(ids)) if ids else sa.false()
 
+    def scored(self, cond: Cond) -> Cond:
+        """A stored score in a visible enclave satisfies ``cond`` (scores are per enclave)."""
+        q = sa.exists().where(SC.c.indicator_pk == I.c.pk, cond)
+        if self.visible is not None:
+            q = q.where(SC.c.enclave_id.in_(self.visible))
+        return q
+
     def f_risk(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         levels = _list(v) if op == "in" else _ordered(RISK_LEVELS, op, str(v))
-        # is_not(None) keeps the term two-valued without hiding the column from indexes.
-        return sa.and_(I.c.risk.is_not(None), I.c.risk.in_(levels))
+        cond = self.scored(SC.c.risk.in_(levels))
+        if "unknown" in levels:  # never scored counts as unknown
+            return sa.or_(cond, ~self.scored(sa.true()))
+        return cond
 
     def f_score(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         if op == "in":
-            return sa.and_(I.c.score.is_not(None), I.c.score.in_(list(_tuple(v))))
-        return sa.and_(I.c.score.is_not(None), _cmp(I.c.score, op, v))
+            return self.scored(SC.c.score.in_(list(_tuple(v))))
+        return self.scored(_cmp(SC.c.score, op, v))
+
+    def f_high_priority(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
+        q = self.scored(SC.c.high_priority.is_(True))
+        return q if bool(v) else ~q
 
     def f_tlp(self, op: str, v: Scalar | tuple[Scalar, ...]) -> Cond:
         levels = _list(v) if op == "in" else _ordered(TLP_LEVELS, op, str(v))
