@@ -95,6 +95,8 @@ class Result:
     max_ms: float
     requests: int
     bad: int
+    #: CPU time of the server's processes per request (less sensitive to other load).
+    cpu_us: float = float("nan")
 
 
 def free_port() -> int:
@@ -209,13 +211,33 @@ def admin_key(server: Server, data_dir: Path) -> tuple[str, str]:
         store.dispose()
 
 
-def wrk(url: str, paths: list[str], key: str, conns: int, duration: int, tmp: Path) -> Result:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def wrk(
+    url: str, paths: list[str], key: str, conns: int, duration: int, tmp: Path, server: Server
+) -> Result:
     """One wrk run over ``paths`` (picked at random per request)."""
     pfile = tmp / "paths.txt"
     pfile.write_text("\n".join(paths) + "\n")
     script = tmp / "bench.lua"
     script.write_text(WRK_LUA % {"paths": pfile, "key": key})
     threads = min(2, conns)
+    cpu_before = cpu_seconds(server.proc.pid)
     out = subprocess.run(
         [
             "wrk",
@@ -238,6 +260,7 @@ def wrk(url: str, paths: list[str], key: str, conns: int, duration: int, tmp: Pa
         r"p50_us=(\d+) p99_us=(\d+) max_us=(\d+)",
         out,
     )
+    cpu = cpu_seconds(server.proc.pid) - cpu_before
     if not m:
         raise RuntimeError("no result from wrk:\n" + out)
     req, dur, non2xx, errors, p50, p99, mx = (int(g) for g in m.groups())
@@ -248,6 +271,7 @@ def wrk(url: str, paths: list[str], key: str, conns: int, duration: int, tmp: Pa
         max_ms=mx / 1000,
         requests=req,
         bad=non2xx + errors,
+        cpu_us=cpu / max(1, req) * 1e6,
     )
 
 
@@ -321,7 +345,7 @@ def main() -> None:
                     (
                         "GET /api/indicators/{value}",
                         conns,
-                        wrk(base, paths, key, conns, args.duration, tmp),
+                        wrk(base, paths, key, conns, args.duration, tmp, app),
                     )
                 )
             for conns in levels[:2]:
@@ -329,7 +353,7 @@ def main() -> None:
                     (
                         f"GET {explore_path} ({explore_rows} rows)",
                         conns,
-                        wrk(base, [explore_path], key, conns, args.duration, tmp),
+                        wrk(base, [explore_path], key, conns, args.duration, tmp, app),
                     )
                 )
             for conns in levels:
@@ -337,7 +361,7 @@ def main() -> None:
                     (
                         "bare FastAPI `def` constant",
                         conns,
-                        wrk(bare, ["/const"], key, conns, args.duration, tmp),
+                        wrk(bare, ["/const"], key, conns, args.duration, tmp, bare_srv),
                     )
                 )
             for conns in levels:
@@ -345,7 +369,7 @@ def main() -> None:
                     (
                         "bare FastAPI `async def` constant",
                         conns,
-                        wrk(bare, ["/const-async"], key, conns, args.duration, tmp),
+                        wrk(bare, ["/const-async"], key, conns, args.duration, tmp, bare_srv),
                     )
                 )
         finally:
@@ -363,15 +387,16 @@ def main() -> None:
     )
     print(
         "| endpoint | conns | req/s | p50 ms | p99 ms | max ms | requests | non-2xx/errors "
-        "| vs bare `def` | vs bare `async def` |"
+        "| vs bare `def` | vs bare `async def` | server CPU µs/req |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     nan = float("nan")
     for name, conns, r in rows:
         print(
             f"| {name} | {conns} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
             f"{r.max_ms:.1f} | {r.requests:,} | {r.bad} | "
-            f"{r.rps / bare_rps.get(conns, nan):.2f} | {r.rps / bare_async.get(conns, nan):.2f} |"
+            f"{r.rps / bare_rps.get(conns, nan):.2f} | {r.rps / bare_async.get(conns, nan):.2f} | "
+            f"{r.cpu_us:,.0f} |"
         )
     print(
         f"\ncommand: .venv/bin/python bench/api.py --rows {args.rows} --duration {args.duration} "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -95,7 +96,8 @@ def create_app_from_env() -> FastAPI:
     Its store comes from the ``SPOORHOUND_DATA_DIR`` / ``SPOORHOUND_DATABASE_URL``
     variables, which ``serve`` sets for its worker processes.
     """
-    return create_app(Store(Settings.build().database_url))
+    settings = Settings.build()
+    return create_app(Store(settings.database_url), data_dir=settings.data_dir)
 
 
 @asynccontextmanager
@@ -107,7 +109,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue.close()
 
 
-def create_app(store: Store, **limits: Any) -> FastAPI:
+def create_app(store: Store, *, data_dir: Path | None = None, **limits: Any) -> FastAPI:
     """Build the application around ``store`` (no global state).
 
     ``limits`` override the request limits of :func:`spoorhound.api.auth.install_limits`.
@@ -120,6 +122,8 @@ def create_app(store: Store, **limits: Any) -> FastAPI:
         docs_url="/api/docs",
     )
     app.state.store = store
+    #: The data directory (scoring.toml, the retrained model, caches), when serving one.
+    app.state.data_dir = data_dir
     app.include_router(health)
     # Before `indicators`: its `/{value:path}` route would swallow `…/history`.
     app.include_router(enrichment_router)
