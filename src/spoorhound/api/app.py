@@ -20,6 +20,7 @@ from spoorhound.api.admin import router as admin_router
 from spoorhound.api.analysis_v1 import router as analysis_router
 from spoorhound.api.auth import CallerDep, install_limits, run_read
 from spoorhound.api.enrichment import router as enrichment_router
+from spoorhound.api.errors import document_errors
 from spoorhound.api.exports_v1 import router as exports_v1_router
 from spoorhound.api.indicators_v1 import router as indicators_v1_router
 from spoorhound.api.jobs_v1 import router as jobs_v1_router
@@ -143,6 +144,7 @@ def create_app(store: Store, *, data_dir: Path | None = None, **limits: Any) -> 
     app.include_router(safelists_v1_router)
     install_limits(app, **limits)
     _document_error_details(app)
+    document_errors(app)
 
     return app
 
