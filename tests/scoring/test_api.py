@@ -33,7 +33,7 @@ def env(
     keys = {"admin": admin}
     for user in ("ana", "rob", "eve"):
         keys[user] = access.create_key(store, user, scope="write", actor="test").key
-    scorer = scoring.Scorer.load(store, scoring_data_dir, with_model=False)
+    scorer = scoring.Scorer.load(store, scoring_data_dir)
     for enclave, body, tlp in (
         ("red-team", "c2.bad-actor-zq.com\n", "red"),
         ("blue-team", "shared.bad-actor-zq.com\n", None),
@@ -156,3 +156,23 @@ def test_sources_are_scoped_and_reliability_is_admin_only(
     assert r.status_code == 200 and r.json()["reliability"] == 5
     s = c.get("/api/v1/indicators/c2.bad-actor-zq.com/score", key=k["rob"]).json()["score"]
     assert any("reliability 5/5" in f["text"] for f in s["risk_factors"])
+
+
+def test_info_and_pulsedive_info_carry_the_factors(env: tuple[Client, dict[str, str]]) -> None:
+    c, k = env
+    c.request(
+        "PUT",
+        "/api/v1/indicators/c2.bad-actor-zq.com/pin",
+        key=k["ana"],
+        json={"risk": "high", "enclave": "red-team"},
+    )
+    r = c.get("/api/v1/info?indicator=c2.bad-actor-zq.com", key=k["rob"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    sheet = body["indicators"][0]
+    assert sheet["risk"] == "high" and sheet["pinned"]["by"] == "ana"
+    assert any("feed-red-team" in f["text"] for f in sheet["risk_factors"])
+    pd = c.get(f"/api/info.php?indicator=c2.bad-actor-zq.com&key={k['rob']}").json()
+    assert pd["risk"] == "high" and pd["manualrisk"] == 1
+    assert pd["risk_recommended"] != "high"
+    assert any("feed-red-team" in f["description"] for f in pd["riskfactors"])

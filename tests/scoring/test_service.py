@@ -211,3 +211,52 @@ def test_sweep_agrees_with_event_scoring(store: Store, tmp_path: Path) -> None:
         )
     assert swept == direct
     assert len(set(direct.values())) == 2  # IPs decay faster than domains
+
+
+def test_the_serve_sweeper_scores_what_workers_left_unscored(
+    store: Store, tmp_path: Path, scoring_data_dir: Path
+) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text("unscored.example-zq.net\n")
+    assert ingest(store, f, IngestOptions(enclave="soc", source="feed")).status == "done"
+    with store.read() as conn:
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(schema.indicator_score)).scalar()
+            == 0
+        )
+    sweeper = scoring.Sweeper(store, scoring_data_dir, interval=3600)
+    sweeper.start()
+    deadline = clock() + 120
+    while sweeper.passes == 0 and clock() < deadline:
+        sweeper.stopped.wait(0.1)
+    sweeper.stop()
+    v = _view(store, "unscored.example-zq.net")
+    assert v["risk"] != "unknown"
+    assert v["model_p"] is not None  # the shipped model scored the domain
+    assert any(f["kind"] == "model" for f in v["risk_factors"])
+
+
+def test_a_false_positive_can_go_to_a_safelist_which_then_vetoes_everywhere(
+    store: Store, tmp_path: Path, scoring_data_dir: Path
+) -> None:
+    import pytest
+
+    from spoorhound.services import safelists
+
+    _ingest(store, tmp_path, "a.txt", "cdn-edge.example-zq.net\n", enclave="soc", source="feed")
+    _ingest(store, tmp_path, "b.txt", "cdn-edge.example-zq.net\n", enclave="intel", source="feed")
+    scorer = scoring.Scorer.load(store, scoring_data_dir, with_model=False)
+    with pytest.raises(LookupError, match="nope"):
+        verdicts.record_verdict(
+            store, "cdn-edge.example-zq.net", "false_positive", enclave="soc", actor="bob",
+            scorer=scorer, safelist="nope",
+        )  # fmt: skip
+    assert verdicts.labelled_examples(store) == []  # nothing written
+    safelists.create_safelist(store, "our-cdn", actor="t")
+    verdicts.record_verdict(
+        store, "cdn-edge.example-zq.net", "false_positive", enclave="soc", actor="bob",
+        scorer=scorer, safelist="our-cdn", comment="our CDN",
+    )  # fmt: skip
+    intel = _view(store, "cdn-edge.example-zq.net", ["intel"])
+    assert intel["risk"] == "none"
+    assert any(f["kind"] == "safelist" and "our-cdn" in f["text"] for f in intel["risk_factors"])

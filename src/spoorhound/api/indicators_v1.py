@@ -32,10 +32,11 @@ from starlette.concurrency import run_in_threadpool
 
 from spoorhound.api.auth import CallerDep, check_enclave
 from spoorhound.api.inputs import CleanInput, reject_nul
+from spoorhound.api.scores_v1 import scorer as scorer_dep
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import explore as explore_service
-from spoorhound.services import indicator_edits
+from spoorhound.services import indicator_edits, scoring
 from spoorhound.services import indicators as indicator_service
 from spoorhound.services.access import Caller
 from spoorhound.services.ingest import IngestOptions
@@ -190,7 +191,12 @@ def search_indicators(
 
 
 @router.post("", status_code=201)
-def create_indicator(body: IndicatorCreate, store: StoreDep, caller: CallerDep) -> IndicatorCreated:
+def create_indicator(
+    body: IndicatorCreate,
+    store: StoreDep,
+    caller: CallerDep,
+    sc: Annotated[scoring.Scorer, Depends(scorer_dep)],
+) -> IndicatorCreated:
     """Store one indicator with an observation by ``source`` in ``enclave`` (write permission)."""
     check_enclave(caller, body.enclave, "write")
     try:
@@ -203,6 +209,8 @@ def create_indicator(body: IndicatorCreate, store: StoreDep, caller: CallerDep) 
         raise HTTPException(status_code=404, detail=str(e)) from None
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
+    found = indicator_edits.resolve(store, made["id"])
+    scoring.rescore(store, [f["pk"] for f in found], scorer=sc, enclave=body.enclave)
     return IndicatorCreated(**made)
 
 
@@ -259,7 +267,13 @@ async def submit_bulk(
                 )
             options = replace(options, format=format or "json")
         job_id = await run_in_threadpool(
-            start_submission, store, path, options, name=name or "api-bulk", live=live
+            start_submission,
+            store,
+            path,
+            options,
+            name=name or "api-bulk",
+            live=live,
+            scorer=scorer_dep(request),
         )
     except BaseException:
         with contextlib.suppress(OSError):
@@ -290,7 +304,12 @@ def get_indicator(
 
 @router.patch("/{ref:path}")
 def update_indicator(
-    ref: str, body: ObservationUpdate, store: StoreDep, caller: CallerDep, type: TypeParam = None
+    ref: str,
+    body: ObservationUpdate,
+    store: StoreDep,
+    caller: CallerDep,
+    sc: Annotated[scoring.Scorer, Depends(scorer_dep)],
+    type: TypeParam = None,
 ) -> IndicatorDetail:
     """Change tags and context of the caller's observation in ``enclave`` (write permission)."""
     check_enclave(caller, body.enclave, "write")
@@ -307,6 +326,7 @@ def update_indicator(
         raise HTTPException(status_code=404, detail=str(e)) from None
     except ValueError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
+    scoring.rescore(store, [found["pk"]], scorer=sc, enclave=body.enclave)
     detail = indicator_service.lookup(store, found["value"], scope=caller.scope, type=found["type"])
     return IndicatorDetail(query=ref, indicators=detail)
 
@@ -316,6 +336,7 @@ def delete_indicator(
     ref: str,
     store: StoreDep,
     caller: CallerDep,
+    sc: Annotated[scoring.Scorer, Depends(scorer_dep)],
     enclave: Annotated[str, Query(min_length=1, description="Delete its observations here")],
     source: Annotated[str | None, Query(description="Only this source's observation")] = None,
     type: TypeParam = None,
@@ -332,4 +353,8 @@ def delete_indicator(
     )
     if not n:
         raise HTTPException(status_code=404, detail=f"no matching observation in {enclave!r}")
+    # The enclave's score goes with its last observation (the row cascades with the
+    # indicator when none is left anywhere).
+    if indicator_edits.resolve(store, found["id"]):
+        scoring.rescore(store, [found["pk"]], scorer=sc, enclave=enclave)
     return Deleted(deleted=n)

@@ -94,6 +94,15 @@ class _MaskKey(logging.Filter):
 _MASK = _MaskKey()
 
 
+def _factor_risk(points: float) -> str:
+    """Pulsedive labels each risk factor with a level: ours carry score points."""
+    if points >= 30:
+        return "high"
+    if points >= 10:
+        return "medium"
+    return "low" if points > 0 else "none"
+
+
 def stamp(epoch: int | None) -> str | None:
     """Pulsedive's time format (``2024-06-01 00:00:00``, UTC) from epoch seconds."""
     if epoch is None:
@@ -177,8 +186,8 @@ def _indicator(sheet: Mapping[str, Any], now: int) -> dict[str, Any]:
         "type": pulsedive_type(sheet["type"]),
         "indicator": sheet["value"],
         "risk": risk,
-        "risk_recommended": risk,
-        "manualrisk": 0,
+        "risk_recommended": sheet.get("risk_recommended") or risk,
+        "manualrisk": int(sheet.get("pinned") is not None),
         "retired": "retired" if sheet["retired"] else None,
         "stamp_added": stamp(sheet["created_at"]),
         "stamp_updated": stamp(sheet["updated_at"]),
@@ -189,8 +198,10 @@ def _indicator(sheet: Mapping[str, Any], now: int) -> dict[str, Any]:
         "submissions": sum(int(s.get("times_reported") or 0) for s in sheet["sources"]),
         "umbrella_rank": 0,
         "umbrella_domain": "",
-        # Empty until Spoorhound's risk scoring lands.
-        "riskfactors": [],
+        "riskfactors": [
+            {"rfid": i, "description": f["text"], "risk": _factor_risk(f["points"])}
+            for i, f in enumerate(sheet.get("risk_factors") or [], 1)
+        ],
         "redirects": {"from": [], "to": redirects_to},
         "threats": [
             {"tid": None, "name": t["name"], "category": t["category"], "risk": risk}

@@ -604,8 +604,17 @@ def stats(ctx: click.Context, fmt: str | None) -> None:
     show_default=True,
     help="Log one line per request.",
 )
+@click.option(
+    "--sweep-every",
+    default=900,
+    show_default=True,
+    type=click.IntRange(0, 86_400),
+    help="Seconds between score sweeps (age decay, model, new enrichment); 0 disables.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, access_log: bool) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int, access_log: bool, sweep_every: int
+) -> None:
     """Run the web API (FastAPI) on HOST:PORT.
 
     This process also runs the enrichment runtime (unless a `spoorhound worker` runs on
@@ -635,9 +644,15 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, access_log: bo
         "log_level": "info",
         "access_log": access_log,
     }
+    sweeper = None
+    if sweep_every:
+        sweeper = scoring_service.Sweeper(store, settings.data_dir, sweep_every)
+        sweeper.start()
     with runtime.embedded_runtime(settings, store):
         if workers == 1:
-            uvicorn.run(create_app(store), **options)
+            uvicorn.run(create_app(store, data_dir=settings.data_dir), **options)
+            if sweeper is not None:
+                sweeper.stop()
             return
         # The worker processes build their app from these (api.app.create_app_from_env).
         os.environ["SPOORHOUND_DATA_DIR"] = str(settings.data_dir)

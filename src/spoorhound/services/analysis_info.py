@@ -8,8 +8,9 @@ tags, threats, sources, links (pivots and reports), sightings and the enrichment
 history. Everything comes from enclaves in ``scope`` only: an indicator without a
 visible observation is not found, exactly as in ``lookup``.
 
-Risk factors are an empty list until risk scoring lands; ``risk`` and ``score`` are
-the indicator's stored values (``unknown`` / None until something sets them).
+``risk``, ``score``, ``risk_recommended``, ``high_priority`` and ``risk_factors`` are
+the stored score of the caller's visible enclaves (:func:`spoorhound.services.scoring.views`;
+``unknown`` / None / empty until the indicator is scored).
 """
 
 from __future__ import annotations
@@ -118,14 +119,19 @@ def _sheet(
         for rel in r.get("related") or []:
             links.append({**rel, "provider": name})
     probed = results.get("probe")
+    risk = row.get("risk_detail")
     doc: dict[str, Any] = {
         "id": row["id"],
         "type": row["type"],
         "value": row["value"],
         "risk": row.get("risk") or "unknown",
         "score": row.get("score"),
-        # Empty until risk scoring lands: nothing computes factors yet.
-        "risk_factors": [],
+        # The stored score of the caller's visible enclaves, with the reasons behind it.
+        "risk_recommended": (risk or {}).get("risk_recommended", "unknown"),
+        "score_recommended": (risk or {}).get("score_recommended"),
+        "high_priority": bool((risk or {}).get("high_priority")),
+        "pinned": (risk or {}).get("pinned"),
+        "risk_factors": list((risk or {}).get("risk_factors", [])),
         "first_seen": row["first_seen"],
         "last_seen": row["last_seen"],
         "created_at": row.get("created_at"),

@@ -19,6 +19,7 @@ The formula itself is :mod:`spoorhound.core.scoring` (pure); docs/scoring.md exp
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import tomllib
 from collections import defaultdict
@@ -38,6 +39,7 @@ from spoorhound.storage.engine import Store
 
 __all__ = [
     "Scorer",
+    "Sweeper",
     "load_config",
     "rescore",
     "rescore_all",
@@ -92,27 +94,26 @@ class Scorer:
     config: ScoringConfig = field(default_factory=ScoringConfig)
     model: Any | None = None  # spoorhound.model.PriorityModel
     matcher: _Matcher | None = None
+    data_dir: Path | None = None
 
     @classmethod
     def load(cls, store: Store, data_dir: Path | None, *, with_model: bool = True) -> Scorer:
         """The configured scorer for ``data_dir``: its scoring.toml, model, safelists."""
         model = None
-        matcher = None
-        try:  # TEMP-TOLERANT until the model and safelist modules land
-            if with_model:
-                from spoorhound.model import load_model
+        if with_model:
+            from spoorhound.model import load_model
 
-                model = load_model(data_dir)
-        except ImportError:
-            pass
-        try:  # TEMP-TOLERANT
-            from spoorhound.services.safelists import load_matcher
+            model = load_model(data_dir)
+        scorer = cls(config=load_config(data_dir), model=model, data_dir=data_dir)
+        scorer.reload_safelists(store)
+        return scorer
 
-            cache = (Path(data_dir) / "cache") if data_dir is not None else None
-            matcher = load_matcher(store, cache_dir=cache)
-        except ImportError:
-            pass
-        return cls(config=load_config(data_dir), model=model, matcher=matcher)
+    def reload_safelists(self, store: Store) -> None:
+        """Load the safelists afresh (after an entry was added or removed)."""
+        from spoorhound.services.safelists import load_matcher
+
+        cache = (Path(self.data_dir) / "cache") if self.data_dir is not None else None
+        self.matcher = load_matcher(store, cache_dir=cache)
 
     @property
     def threshold(self) -> float | None:
@@ -833,3 +834,38 @@ def _render(r: Any, now: int) -> dict[str, Any]:
         "enclave": r.enclave,
         "scored_at": int(r.scored_at),
     }
+
+
+class Sweeper(threading.Thread):
+    """Runs :func:`rescore_stale` and :func:`sweep` every ``interval`` seconds (``serve``).
+
+    A fresh :class:`Scorer` each pass picks up a retrained model, an edited
+    scoring.toml and safelist changes. Errors are logged and the next pass retries.
+    """
+
+    def __init__(self, store: Store, data_dir: Path | None, interval: float) -> None:
+        super().__init__(name="spoorhound-score-sweeper", daemon=True)
+        self.store, self.data_dir, self.interval = store, data_dir, interval
+        self.stopped = threading.Event()
+        self.passes = 0
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                scorer = Scorer.load(self.store, self.data_dir)
+                stale = rescore_stale(self.store, scorer=scorer)
+                res = sweep(self.store, scorer=scorer)
+                log.info(
+                    "score sweep: %d rescored, %d swept, %d changed in %.1f s",
+                    stale,
+                    res.rows,
+                    res.changed,
+                    res.seconds,
+                )
+            except Exception:
+                log.exception("score sweep failed; retrying in %.0f s", self.interval)
+            self.passes += 1
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()

@@ -23,8 +23,9 @@ from spoorhound.core.context import normalize_tag, parse_tlp
 from spoorhound.core.indicators import resolve_type
 from spoorhound.ingest.formats import READERS
 from spoorhound.services.ingest import IngestOptions, ingest
-from spoorhound.services.jobs import create_job, finish_job, get_job, job_errors
+from spoorhound.services.jobs import create_job, finish_job, get_job, job_errors, now
 from spoorhound.services.reports import DOCUMENT_KINDS
+from spoorhound.services.scoring import Scorer, rescore_since
 from spoorhound.storage.engine import Store
 
 __all__ = ["KIND", "LiveProgress", "check_options", "start_submission", "submission_status"]
@@ -59,13 +60,25 @@ class LiveProgress:
 
 
 def _run(
-    store: Store, job_id: str, path: Path, options: IngestOptions, name: str, live: LiveProgress
+    store: Store,
+    job_id: str,
+    path: Path,
+    options: IngestOptions,
+    name: str,
+    live: LiveProgress,
+    scorer: Scorer | None,
 ) -> None:
     try:
+        since = now()
         result = ingest(
             store, path, options, name=name, progress=lambda b, r: live.update(job_id, b, r)
         )
-        counts = {**result.counts(), "ingest_job": result.job_id}
+        counts: dict[str, Any] = {**result.counts(), "ingest_job": result.job_id}
+        if result.status == "done" and scorer is not None:
+            # Scored before the job is done, so a client polling for "done" sees scores.
+            counts["scored"] = rescore_since(
+                store, enclave=options.enclave, since=since, scorer=scorer
+            )
         finish_job(
             store, job_id, status=result.status, result=counts, error=result.error, errors=None
         )
@@ -95,7 +108,13 @@ def check_options(options: IngestOptions) -> None:
 
 
 def start_submission(
-    store: Store, path: Path, options: IngestOptions, *, name: str, live: LiveProgress
+    store: Store,
+    path: Path,
+    options: IngestOptions,
+    *,
+    name: str,
+    live: LiveProgress,
+    scorer: Scorer | None = None,
 ) -> str:
     """Record a submission job and ingest ``path`` into ``options.enclave`` in a thread.
 
@@ -110,7 +129,7 @@ def start_submission(
     live.update(job_id, 0, 0)
     thread = threading.Thread(
         target=_run,
-        args=(store, job_id, path, replace(options), name, live),
+        args=(store, job_id, path, replace(options), name, live, scorer),
         name=f"spoorhound-submit-{job_id[:8]}",
         daemon=True,
     )

@@ -16,6 +16,7 @@ written to the audit log here.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -108,6 +109,21 @@ def record_verdict(
     eid = _enclave_id(store, enclave)
     at = _now() if at is None else at
     text = _comment(comment)
+    if safelist:
+        # First, so an unknown list fails before anything is written.
+        from spoorhound.services import safelists
+
+        # Already on the list: the verdict still counts.
+        with contextlib.suppress(safelists.EntryExists):
+            safelists.add_entry(
+                store,
+                safelist,
+                ind["value"],
+                kind="value",
+                itype=ind["type"],
+                reason=text or f"false positive ({actor})",
+                actor=actor,
+            )
     with store.write() as conn:
         conn.execute(
             V.insert().values(
@@ -127,17 +143,11 @@ def record_verdict(
         details={"enclave": enclave, "verdict": verdict, "comment": text, "safelist": safelist},
     )
     if safelist:
-        from spoorhound.services import safelists
-
-        safelists.add_entry(
-            store,
-            safelist,
-            ind["value"],
-            kind="value",
-            reason=text or f"false positive ({actor})",
-            actor=actor,
-        )
-    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
+        # A safelist is value-wide: every enclave's score of the value changes.
+        scorer.reload_safelists(store)
+        rescore(store, [ind["pk"]], scorer=scorer)
+    else:
+        rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
     return {
         "indicator": ind["value"],
         "type": ind["type"],
