@@ -10,6 +10,7 @@ from spoorhound.model.features import (
     FEATURE_NAMES,
     describe,
     featurize,
+    registered_domain,
     registrant_name,
     supports,
 )
@@ -46,12 +47,20 @@ def test_deterministic_and_order_independent() -> None:
     np.testing.assert_array_equal(a, featurize(values, ["domain"] * 3))
 
 
-def test_public_suffix_facts() -> None:
-    assert registrant_name("a.x1.duckdns.org") == "x1"
+def test_the_registered_domain_is_described() -> None:
+    assert registered_domain("www.bbc.co.uk") == "bbc.co.uk"
     assert registrant_name("www.bbc.co.uk") == "bbc"
-    row = dict(zip(FEATURE_NAMES, featurize(["a.x1.duckdns.org"], ["domain"])[0], strict=True))
-    assert row["suffix_private"] == 1.0 and row["dynamic_dns"] == 1.0
-    assert row["subdomain_depth"] == 1.0 and row["name_length"] == 2.0
+    X = featurize(["www.bbc.co.uk", "bbc.co.uk", "a.b.c.bbc.co.uk"], ["domain"] * 3)
+    np.testing.assert_array_equal(X[0], X[1])
+    np.testing.assert_array_equal(X[0], X[2])
+    row = dict(zip(FEATURE_NAMES, X[0], strict=True))
+    assert row["suffix_labels"] == 2.0 and row["name_length"] == 3.0
+
+
+def test_private_suffix_hosts_and_bare_suffixes_are_not_scored() -> None:
+    assert registered_domain("x1.duckdns.org") is None
+    X = featurize(["x1.duckdns.org", "evil.blogspot.com", "co.uk"], ["domain"] * 3)
+    assert np.isnan(X).all()
 
 
 def test_generated_names_have_higher_entropy_and_lower_bigram_likelihood() -> None:
@@ -63,6 +72,6 @@ def test_generated_names_have_higher_entropy_and_lower_bigram_likelihood() -> No
 
 def test_describe_is_readable() -> None:
     assert describe("name_entropy", 3.91) == "name entropy 3.9 bits/char"
-    assert describe("dynamic_dns", 1.0) == "on a dynamic DNS domain"
+    assert describe("brand_lure", 1.0) == "contains a brand or lure word"
     assert "TLD" in describe("tld", 0.0)
-    assert describe("subdomain_bigram", math.nan).startswith("no ")
+    assert describe("ngram_logodds", math.nan).startswith("no ")

@@ -47,6 +47,12 @@ def test_predictions_are_probabilities_and_rank_generated_names_above_brands() -
     assert p[:5].min() > p[5:].max(), dict(zip(GENERATED + BRANDS, p.round(3), strict=True))
 
 
+def test_a_subdomain_does_not_change_the_prediction() -> None:
+    model = load_model()
+    p = model.predict(featurize(["www.wikipedia.org", "wikipedia.org"], ["domain"] * 2))
+    assert p[0] == p[1]
+
+
 def test_unsupported_rows_predict_nan() -> None:
     model = load_model()
     p = model.predict(featurize(["1.2.3.4", "example.org"], ["ipv4", "domain"]))

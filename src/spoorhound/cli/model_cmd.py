@@ -114,7 +114,11 @@ def predict_rows(
                     {"feature": f.feature, "text": f.text, "contribution": f.contribution}
                     for f in factors[i]
                 ],
-                "error": problem if problem is not None else (None if ok else "no host name"),
+                "error": problem
+                if problem is not None
+                else (
+                    None if ok else "not scored: no registered domain (IP host or private suffix)"
+                ),
             }
         )
     return rows

@@ -2,8 +2,9 @@
 
 * Positives: maltrail ``domain`` rows of category ``malware`` or ``malicious``
   (``suspicious`` and ``mass_scanner`` are legitimate services malware abuses: excluded),
-  lower-cased, one row per value (the first family in file order), minus every value
-  that is on the Tranco list. The filtered rows ship as ``data/maltrail_domains.tsv.gz``
+  reduced to their registered domain (hosts under private-section suffixes dropped, as
+  the features cannot describe them), one row per registered domain (the first family
+  in file order), minus every registered domain that is on the Tranco list. The filtered rows ship as ``data/maltrail_domains.tsv.gz``
   (value, family, category) so ``spoorhound model train`` works without the source file.
 * Benign: the Tranco top-1M list inside ``pymispwarninglists``. Every domain whose
   SHA-256 hex digest (of the lower-case domain) starts with ``0`` is reserved for an
@@ -26,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from spoorhound.model.features import host_of
+from spoorhound.model.features import host_of, registered_domain
 from spoorhound.reference.warninglists import warninglists_dir
 
 __all__ = [
@@ -105,8 +106,11 @@ def read_maltrail(path: Path, tranco: Collection[str]) -> list[Positive]:
             row = json.loads(line)
             if row["type"] != "domain" or row["category"] not in POSITIVE_CATEGORIES:
                 continue
-            value = str(row["value"]).strip().strip(".").lower()
-            if value in seen or value in tranco or host_of(value, "domain") is None:
+            host = host_of(str(row["value"]), "domain")
+            value = registered_domain(host) if host is not None else None
+            # one row per registered domain; a registered domain on Tranco is a popular
+            # site with an abused subdomain or page, not a malicious registration
+            if value is None or value in seen or value in tranco:
                 continue
             seen.add(value)
             out.append(Positive(value, str(row["family"]), str(row["category"])))

@@ -42,6 +42,7 @@ from spoorhound.model.features import (
     fit_ngrams,
     host_of,
     ngram_scores,
+    registered_domain,
 )
 
 if TYPE_CHECKING:
@@ -127,9 +128,15 @@ def _assemble(
     extra: Sequence[tuple[str, str, bool]],
     featurizer: Featurizer,
 ) -> _Rows:
-    # Latest wins for a repeated value; values without a host (other types) are skipped.
-    verdicts = {(v, t): bool(m) for v, t, m in extra if host_of(v, t) is not None}
-    overridden = {host_of(v, t) for v, t in verdicts}
+    # The model sees registered domains: a verdict labels its value's registered domain
+    # (the latest wins); values without one (other types, private suffixes) are skipped.
+    verdicts: dict[str, bool] = {}
+    for v, t, m in extra:
+        host = host_of(v, t)
+        reg = registered_domain(host) if host is not None else None
+        if reg is not None:
+            verdicts[reg] = bool(m)
+    overridden = set(verdicts)
     values: list[str] = []
     itypes: list[str] = []
     y: list[int] = []
@@ -147,7 +154,7 @@ def _assemble(
         groups.append("family:" + p.family)
         category.append(p.category)
     for d in benign:
-        if d in overridden:
+        if d in overridden or registered_domain(d) != d:  # private suffix or a subdomain
             continue
         values.append(d)
         itypes.append("domain")
@@ -155,9 +162,9 @@ def _assemble(
         w.append(1.0)
         groups.append("tranco:" + str(registered_bucket(d, BENIGN_BUCKETS)))
         category.append("benign")
-    for (v, t), m in sorted(verdicts.items()):
+    for v, m in sorted(verdicts.items()):
         values.append(v)
-        itypes.append(t)
+        itypes.append("domain")
         y.append(1 if m else 0)
         w.append(VERDICT_WEIGHT)
         groups.append("analyst")

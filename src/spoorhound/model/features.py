@@ -1,24 +1,27 @@
-"""Features of the priority model: lexical and structural facts of a host name.
+"""Features of the priority model: lexical facts of a host's *registered domain*.
 
-Everything here is computed from the value alone (plus two non-popularity MISP
-warninglists, dynamic DNS and URL shorteners), so a vector is stored once per
+Everything here is computed from the value alone, so a vector is stored once per
 indicator and never changes until :data:`FEATURES_VERSION` does. Things the training
 data cannot vary — sources, sightings, enrichment verdicts, popularity-list membership —
 are not features; the scoring formula weighs them (see ``docs/scoring.md``).
 
-The host is split with the Public Suffix List (ICANN *and* private sections, so in
-``x1.duckdns.org`` the registrant chose ``x1``): ``name`` is the registrant's label,
-``subdomain`` what is left of it. Three tables are fitted by the training script and
-shipped in ``data/features.json.gz``: a character-bigram model of Tranco names (fitted
-on a slice of Tranco disjoint from the benign training rows and from the reserved
-domains), the TLD vocabulary of the categorical ``tld`` feature, and a naive-Bayes
-log-odds table of character 3/4-grams of the whole host (fitted on the training labels;
-during training it is cross-fitted, so no row is scored by a table that saw its family).
-A :class:`Featurizer` holds them; :func:`featurize` uses the shipped ones, read lazily
-on first use.
+Only the registered domain is described (``bbc.co.uk`` for ``www.bbc.co.uk``): the
+benign class, Tranco, lists registered domains (17 of its 750k training-pool entries
+have a subdomain), so any subdomain feature would learn "has a subdomain, so malicious"
+— the first model did, scoring ``www.google.com`` 1.0. For the same reason hosts under
+a private-section suffix of the Public Suffix List (``x1.duckdns.org``,
+``evil.blogspot.com``: customers of a service, 0.1% of Tranco) are not scored: their row
+is NaN, as for URLs whose host is an IP address and for every type but ``domain`` and
+``url`` (a URL is scored by its host; the benign class has no URLs to learn paths from).
 
-URLs are scored by their host (the benign class has no URLs, so no path feature can
-be learnt); a URL whose host is an IP address, and any other type, gives a row of NaN.
+``name`` is the registrant's label (``bbc``). Three tables are fitted by the training
+script and shipped in ``data/features.json.gz``: a character-bigram model of Tranco
+names (fitted on a slice of Tranco disjoint from the benign training rows and from the
+reserved domains), the TLD vocabulary of the categorical ``tld`` feature, and a
+naive-Bayes log-odds table of character 3/4-grams of ``^registered$`` (fitted on the
+training labels; during training it is cross-fitted, so no row is scored by a table
+that saw its family). A :class:`Featurizer` holds them; :func:`featurize` uses the
+shipped ones, read lazily on first use.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ import numpy as np
 import publicsuffixlist
 
 from spoorhound.enrich.lexical import BigramModel, shannon_entropy
-from spoorhound.reference.warninglists import warninglists_dir
 
 __all__ = [
     "FEATURES_VERSION",
@@ -52,19 +54,17 @@ __all__ = [
     "describe",
     "featurize",
     "host_of",
+    "registered_domain",
     "registrant_name",
     "supports",
 ]
 
 #: Bump whenever a feature's meaning, the shipped tables or the order changes:
 #: stored vectors of another version are recomputed.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "host_length",
-    "label_count",
-    "subdomain_depth",
-    "subdomain_length",
+    "domain_length",
     "name_length",
     "name_entropy",
     "name_digit_ratio",
@@ -76,15 +76,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "name_hex",
     "name_bigram",
     "name_bigram_min",
-    "subdomain_entropy",
-    "subdomain_bigram",
     "tld",
     "tld_length",
     "suffix_labels",
-    "suffix_private",
     "idn",
-    "dynamic_dns",
-    "url_shortener",
     "brand_lure",
     "ngram_logodds",
     "ngram_max",
@@ -222,18 +217,15 @@ def _suffix_list() -> _SuffixList:
     return _SuffixList(path.read_text(encoding="utf-8"))
 
 
-def _read_list(name: str) -> list[str]:
-    with (warninglists_dir() / name / "list.json").open("rb") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return [str(e).strip().lower() for e in data.get("list", [])]
-
-
-@functools.cache
-def _host_lists() -> tuple[frozenset[str], frozenset[str]]:
-    """(dynamic-DNS parent domains, URL-shortener domains) from the MISP warninglists."""
-    ddns = frozenset(e.lstrip(".") for e in _read_list("dynamic-dns") if e)
-    short = frozenset(e.lstrip(".") for e in _read_list("url-shortener") if e)
-    return ddns, short
+def registered_domain(host: str) -> str | None:
+    """The domain its registrant registered (``bbc.co.uk`` for ``www.bbc.co.uk``), or
+    None when it sits under a private-section suffix (``x1.duckdns.org``: a service's
+    customer, not a registration) or is a public suffix itself."""
+    labels = host.split(".")
+    n_suffix, private = _suffix_list().split(labels)
+    if private or len(labels) <= n_suffix:
+        return None
+    return ".".join(labels[len(labels) - n_suffix - 1 :])
 
 
 def registrant_name(host: str) -> str:
@@ -330,7 +322,6 @@ class Featurizer:
         self._tld_code = {t: float(i + 1) for i, t in enumerate(tables.tlds)}
         self._ngrams = tables.ngrams
         self._psl = _suffix_list()
-        self._ddns, self._short = _host_lists()
 
     def _bigrams(self, s: str) -> tuple[float, float]:
         """(mean, min) log-probability of the transitions of ``^s$``."""
@@ -342,69 +333,47 @@ class Featurizer:
             vals = [lp.get(t[i : i + 2], floor) for i in range(len(t) - 1)]
         return sum(vals) / len(vals), min(vals)
 
-    def host_row(self, host: str) -> list[float]:
-        """The feature row of one lower-case host name (order of FEATURE_NAMES)."""
+    def host_row(self, host: str) -> list[float] | None:
+        """The feature row of a lower-case host name (order of FEATURE_NAMES): the
+        features of its registered domain, or None when that is under a private-section
+        suffix (or the host is a public suffix itself)."""
         labels = host.split(".")
         n = len(labels)
         n_suffix, private = self._psl.split(labels)
-        n_suffix = min(n_suffix, n)
-        n_sub = max(n - n_suffix - 1, 0)
-        name = labels[n_sub] if n > n_suffix else ""
+        if private or n <= n_suffix:
+            return None
+        name = labels[n - n_suffix - 1]
+        registered = ".".join(labels[n - n_suffix - 1 :])
         tld = labels[-1]
         ln = len(name)
-        row = [float(len(host)), float(n), float(n_sub)]
-        if n_sub:
-            sub_text = "".join(labels[:n_sub])
-            row.append(float(len(sub_text) + n_sub - 1))
-        else:
-            sub_text = ""
-            row.append(0.0)
-        if ln:
-            bg_mean, bg_min = self._bigrams(name)
-            row += (
-                float(ln),
-                shannon_entropy(name),
-                (ln - len(name.translate(_DEL_DIGITS))) / ln,
-                float(name.count("-")),
-                (ln - len(name.translate(_DEL_VOWELS))) / ln,
-                float(max(map(len, _NOT_CONSONANT.split(name)))),
-                float(max(map(len, _NOT_DIGIT.split(name)))),
-                len(set(name)) / ln,
-                1.0 if ln >= 8 and _HEX.fullmatch(name) else 0.0,
-                bg_mean,
-                bg_min,
-            )
-        else:
-            row += (0.0,) * 9 + (math.nan, math.nan)
-        if sub_text:
-            row += (shannon_entropy(sub_text), self._bigrams(sub_text)[0])
-        else:
-            row += (math.nan, math.nan)
-        ddns = 0.0
-        for i in range(1, n):
-            if ".".join(labels[i:]) in self._ddns:
-                ddns = 1.0
-                break
-        registered = ".".join(labels[n_sub:])
+        bg_mean, bg_min = self._bigrams(name)
         lure = 0.0
-        m = _LURE_RE.search(host)
+        m = _LURE_RE.search(registered)
         while m is not None:
             if m.group() != name:
                 lure = 1.0
                 break
-            m = _LURE_RE.search(host, m.end())
-        row += (
+            m = _LURE_RE.search(registered, m.end())
+        return [
+            float(len(registered)),
+            float(ln),
+            shannon_entropy(name),
+            (ln - len(name.translate(_DEL_DIGITS))) / ln,
+            float(name.count("-")),
+            (ln - len(name.translate(_DEL_VOWELS))) / ln,
+            float(max(map(len, _NOT_CONSONANT.split(name)))),
+            float(max(map(len, _NOT_DIGIT.split(name)))),
+            len(set(name)) / ln,
+            1.0 if ln >= 8 and _HEX.fullmatch(name) else 0.0,
+            bg_mean,
+            bg_min,
             self._tld_code.get(tld, 0.0),
             float(len(tld)),
             float(n_suffix),
-            1.0 if private else 0.0,
-            1.0 if "xn--" in host else 0.0,
-            ddns,
-            1.0 if registered in self._short or host in self._short else 0.0,
+            1.0 if "xn--" in registered else 0.0,
             lure,
-        )
-        row += ngram_scores(self._ngrams, host) if self._ngrams else (math.nan, math.nan)
-        return row
+            *(ngram_scores(self._ngrams, registered) if self._ngrams else (math.nan, math.nan)),
+        ]
 
     def featurize(self, values: Sequence[str], itypes: Sequence[str]) -> np.ndarray:
         """Feature matrix (float32, one row per value; NaN rows for unsupported ones)."""
@@ -415,7 +384,8 @@ class Featurizer:
         row = self.host_row
         for value, itype in zip(values, itypes, strict=True):
             host = host_of(value, itype)
-            rows.append(nan_row if host is None else row(host))
+            r = None if host is None else row(host)
+            rows.append(nan_row if r is None else r)
         if not rows:
             return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
         return np.array(rows, dtype=np.float32)
@@ -453,10 +423,7 @@ def featurize(values: Sequence[str], itypes: Sequence[str]) -> np.ndarray:
 
 
 _UNITS: dict[str, str] = {
-    "host_length": "host length {:.0f} chars",
-    "label_count": "{:.0f} labels",
-    "subdomain_depth": "{:.0f} subdomain levels",
-    "subdomain_length": "subdomain length {:.0f} chars",
+    "domain_length": "registered domain {:.0f} chars",
     "name_length": "name length {:.0f} chars",
     "name_entropy": "name entropy {:.1f} bits/char",
     "name_digit_ratio": "name {:.0%} digits",
@@ -469,20 +436,12 @@ _UNITS: dict[str, str] = {
     "name_bigram_min": "rarest bigram log-likelihood {:.2f}",
     "ngram_logodds": "character n-grams {:+.2f} log-odds on average",
     "ngram_max": "most malicious-looking n-gram {:+.2f} log-odds",
-    "subdomain_entropy": "subdomain entropy {:.1f} bits/char",
-    "subdomain_bigram": "subdomain bigram log-likelihood {:.2f}",
     "tld_length": "TLD length {:.0f}",
     "suffix_labels": "public suffix of {:.0f} labels",
 }
 _FLAGS: dict[str, tuple[str, str]] = {
     "name_hex": ("name is a hex string", "name is not a hex string"),
-    "suffix_private": (
-        "under a private suffix (e.g. a hosting or dynamic DNS service)",
-        "under a registry suffix",
-    ),
     "idn": ("internationalised (punycode) name", "ASCII name"),
-    "dynamic_dns": ("on a dynamic DNS domain", "not on a dynamic DNS domain"),
-    "url_shortener": ("a URL shortener", "not a URL shortener"),
     "brand_lure": ("contains a brand or lure word", "no brand or lure word"),
 }
 
