@@ -16,6 +16,7 @@ from spoorhound.core import _extract_patterns as P
 from spoorhound.core._extract_refang import refang_with_map
 from spoorhound.core._extract_tokens import hex_runs, token_around, token_spans
 from spoorhound.core._extract_util import anchored_finditer, boundary_ok
+from spoorhound.core.indicators import IndicatorType, normalize
 
 SPACES = [" ", "\n", "\t", "\xa0", "\u2009", "\x1c"]
 
@@ -121,3 +122,13 @@ def test_offset_map_batch_equals_single(text: str, data: st.DataObject) -> None:
     assert list(zip(ostarts, oends, defanged, strict=True)) == [
         omap.span(s, e) for s, e in zip(starts, ends, strict=True)
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(P.DOTTED, fullmatch=True))
+def test_dotted_file_names_need_no_normalising(tok: str) -> None:
+    # the dotted pass appends file-name rows without calling normalize(): any run the
+    # DOTTED pattern can produce, cut down to its core, is its own canonical form
+    core = tok.split(":", 1)[0].split("/", 1)[0].strip("-").rstrip("_")
+    if "." in core and 0 < len(core) <= 255 and core not in (".", ".."):
+        assert normalize(IndicatorType.FILENAME, core) == core

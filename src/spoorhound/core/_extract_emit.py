@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate, compress, repeat
-from operator import mul, sub
+from operator import ge, mul, sub
 
 from spoorhound.core import _extract_patterns as P
 from spoorhound.core._extract_model import Candidate, _Draft, relabel
@@ -103,7 +103,7 @@ def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> l
         nl + 1 if nl >= 0 else lo
         for nl, lo in zip(map(text.rfind, repeat("\n"), lo0, starts), lo0, strict=True)
     ]
-    windowed = [i for i in range(n) if starts[i] - los[i] >= _MIN_WINDOW]
+    windowed = list(compress(range(n), map(ge, map(sub, starts, los), repeat(_MIN_WINDOW))))
     hinted = (
         [windowed[k] for k in _hinted(text, [(los[i], starts[i]) for i in windowed])]
         if windowed

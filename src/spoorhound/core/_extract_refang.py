@@ -19,10 +19,11 @@ soft hyphens into URLs. Prose hyphenation (``well-`` / ``known``) is left alone.
 from __future__ import annotations
 
 import functools
+import heapq
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, sub
@@ -162,33 +163,52 @@ class OffsetMap:
         return i < len(self.rstart) and self.rstart[i] < end
 
 
-def _markers(text: str) -> list[tuple[int, int, str, str]]:
-    """Every defang marker in ``text`` as (start, end, kind, match), in text order."""
-    found = [(m.start(), m.end(), "br", m.group()) for p in _BRACKETED for m in p.finditer(text)]
-    found += [(m.start(), m.end(), "hyphen", m.group()) for m in _HYPHEN.finditer(text)]
-    starts: set[int] = set()
-    for anchor, backs in _SCHEME_ANCHORS:
-        for a in anchor.finditer(text):
-            for back in backs:
-                at = a.start() - back
-                if at < 0 or at in starts:
-                    continue
-                m = _HXXP.match(text, at)
-                kind = "http"
-                if m is None:
-                    m, kind = _FXP.match(text, at), "ftp"
-                if m is not None:
-                    starts.add(at)
-                    found.append((at, m.end(), kind, m.group()))
-    found.sort()
-    return found
+Marker = tuple[int, int, str, str]  # (start, end, kind, matched text)
+
+
+def _found(kind: str, pattern: re.Pattern[str], text: str) -> Iterator[Marker]:
+    for m in pattern.finditer(text):
+        yield m.start(), m.end(), kind, m.group()
+
+
+def _schemes(text: str) -> Iterator[Marker]:
+    """hxxp / fxp spellings, in text order, from the literal anchors' hits."""
+    hits = heapq.merge(
+        *(((a.start(), backs) for a in anchor.finditer(text)) for anchor, backs in _SCHEME_ANCHORS)
+    )
+    pending: list[Marker] = []  # found, sorted, not yet safe to yield
+    last = -1  # start of the last one yielded
+    for hit, backs in hits:
+        for back in backs:
+            at = hit - back
+            if at < 0 or at <= last or any(p[0] == at for p in pending):
+                continue
+            m = _HXXP.match(text, at)
+            kind = "http"
+            if m is None:
+                m, kind = _FXP.match(text, at), "ftp"
+            if m is not None:
+                pending.append((at, m.end(), kind, m.group()))
+                pending.sort()
+        # later hits are at or after this one, so they start no marker before hit - 2
+        while pending and pending[0][0] < hit - 2:
+            last = pending[0][0]
+            yield pending.pop(0)
+    yield from pending
+
+
+def _markers(text: str) -> Iterator[Marker]:
+    """Every defang marker in ``text``, in text order (lazily: millions on bad input)."""
+    return heapq.merge(
+        *(_found("br", p, text) for p in _BRACKETED),
+        _found("hyphen", _HYPHEN, text),
+        _schemes(text),
+    )
 
 
 def refang_with_map(text: str) -> tuple[str, OffsetMap | None]:
     """Return ``text`` with defang markers replaced, and the offset map (None if unchanged)."""
     found = _markers(text)
-    if not found:
-        return text, None
     parts: list[str] = []
     omap = OffsetMap()
     rstarts, ostarts, rlens, olens = omap.rstart, omap.ostart, omap.rlen, omap.olen

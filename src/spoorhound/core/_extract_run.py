@@ -207,6 +207,9 @@ class Run:
         add = self.add
         kinds: dict[str, tuple[int, int, str, str, bool, bool] | None] = {}
         kind_of = self._dotted_kind
+        # A file name here is a run of [\w.-] under 256 characters: normalize() would
+        # return it unchanged, so its row is appended without the lookup.
+        row = self.rows.append
         dotted = P.DOTTED_ASCII if blob.text.isascii() else P.DOTTED
         for m in dotted.finditer(blob.text):
             at = m.start()
@@ -224,7 +227,7 @@ class Run:
                 i = bisect_right(path_starts, start) - 1
                 if i >= 0 and start < path_ends[i]:
                     continue
-            tok = m.group()
+            tok = m[0]
             if tok in kinds:
                 kind = kinds[tok]
             else:
@@ -244,7 +247,7 @@ class Run:
                 continue
             if what == _FILE_EXT:
                 if not in_url:
-                    add(T.FILENAME, core, cstart, cend, 50)
+                    row((cstart, cend, T.FILENAME, core, 50, ()))
                 continue
             # a host name, unless the text around makes it code: a call obj.method( or
             # a package wildcard com.example.*, or "new foo.bar"
@@ -263,7 +266,7 @@ class Run:
                 continue
             if extra and not in_url:  # a TLD that is more often a file extension
                 if want_file:
-                    add(T.FILENAME, core, cstart, cend, 50)
+                    row((cstart, cend, T.FILENAME, core, 50, ()))
                 continue
             if not want_domain:
                 continue

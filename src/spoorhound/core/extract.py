@@ -48,13 +48,8 @@ def is_real_tld(label: str) -> bool:
 def unique(cands: Iterable[Candidate]) -> list[Candidate]:
     """Keep the first occurrence of each (type, value), in input order."""
     seen: set[tuple[str, str]] = set()
-    out: list[Candidate] = []
-    for c in cands:
-        key = (c.type, c.value)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
+    mark = seen.add  # returns None: "not mark(key)" records the key and is True
+    return [c for c in cands if (key := (c.type, c.value)) not in seen and not mark(key)]
 
 
 def extract(
