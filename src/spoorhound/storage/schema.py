@@ -468,6 +468,13 @@ indicator_score = sa.Table(
     sa.Column("base", sa.Float, nullable=False),
     sa.Column("evidence", JSONDoc, nullable=False),
     sa.Column("factors", JSONDoc, nullable=False),
+    # The sweep's inputs as plain columns (reading them is ~10× cheaper than the JSON):
+    # q = Π(1 − pᵢ) of non-model malicious evidence, bq = Π(1 − bⱼ) of benign evidence,
+    # flags = 1 confirmed malicious | 2 vetoed | 4 has evidence, and the last sighting.
+    sa.Column("q", sa.Float, nullable=False, server_default="1"),
+    sa.Column("bq", sa.Float, nullable=False, server_default="1"),
+    sa.Column("flags", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("sighted_at", Epoch, nullable=True),
     sa.Column("model_p", sa.Float, nullable=True),
     sa.Column("anchor", Epoch, nullable=False),
     sa.Column("scored_at", Epoch, nullable=False),
