@@ -7,7 +7,7 @@ PostgreSQL), so any number of workers together never use more than the quota.
 A grant smaller than asked for comes with the time until the next period, which
 the runner sleeps through durably instead of failing the work.
 
-Pacing: the start time of a provider's last call is kept in the same table
+Pacing: the time a provider's last paced call ended is kept in the same table
 (period ``pace``), so the spacing between calls carries over from one workflow
 to the next, whichever worker runs it.
 """
@@ -143,7 +143,7 @@ def usage(store: Store, provider: str, *, now: float) -> dict[str, int]:
 
 
 def last_call(conn: Connection, provider: str) -> float:
-    """Start time (epoch seconds) of ``provider``'s last paced call, 0 if none."""
+    """When ``provider``'s last paced call ended (epoch seconds), 0 if none."""
     ms = conn.execute(
         sa.select(U.c.used).where(U.c.provider == provider, U.c.period == PACE)
     ).scalar()
@@ -151,7 +151,7 @@ def last_call(conn: Connection, provider: str) -> float:
 
 
 def set_last_call(conn: Connection, provider: str, at: float) -> None:
-    """Record the start time of ``provider``'s last paced call."""
+    """Record when ``provider``'s last paced call ended."""
     ms = math.ceil(at * 1000)
     stmt = _insert(conn)(U).values(provider=provider, period=PACE, period_start=0, used=ms)
     conn.execute(
