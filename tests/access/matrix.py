@@ -17,6 +17,13 @@ nothing in the target. Allowed requests must answer with a status in ``ok``;
 refused ones with 403, or 404 when the enclave is invisible to the caller; and every
 endpoint answers 401 without a key.
 
+TLP is a dimension too: an endpoint marked ``tlp=True`` runs once per level of
+:data:`TLPS`, its ``prepare`` creating its indicator at :func:`current_tlp` (an
+indicator whose only observation is TLP:RED in the target is exactly as invisible
+to an outsider as a TLP:CLEAR one). A refused change must change nothing: the
+store's fingerprint (row counts and latest update times) is compared around every
+refused non-GET request.
+
 Principals are created through the services the way they arise in practice: keys
 for enclaves the user later leaves, and write keys of users later made read-only,
 are issued first and the membership or role changed afterwards.
@@ -24,14 +31,19 @@ are issued first and the membership or role changed afterwards.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from spoorhound.services import access
 from spoorhound.services import enclaves as enclave_service
+from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
 from tests.access.apiclient import Client
 
@@ -43,6 +55,15 @@ TARGET = "alpha"
 OTHER = "beta"
 _RANK = {"none": 0, "read": 1, "write": 2, "admin": 3}
 ACTOR = "matrix"
+#: The TLP levels a ``tlp`` endpoint runs at: shareable, and the two that never leave
+#: their enclave (every level costs a full pass over the principals).
+TLPS = ("green", "amber+strict", "red")
+_TLP: contextvars.ContextVar[str | None] = contextvars.ContextVar("matrix_tlp", default="green")
+
+
+def current_tlp() -> str | None:
+    """The TLP a ``prepare`` function gives the indicator it creates (see ``Endpoint.tlp``)."""
+    return _TLP.get()
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,8 @@ class Endpoint:
     body: Any = None
     prepare: Prepare | None = None
     ok: frozenset[int] = frozenset(range(200, 300))
+    #: Run once per TLP level: ``prepare`` creates its indicator at :func:`current_tlp`.
+    tlp: bool = False
 
     def allows(self, p: Principal) -> bool:
         """Whether ``p`` should be let through."""
@@ -182,14 +205,100 @@ def build_principals(store: Store) -> list[Principal]:
     return out
 
 
-def _send(client: Client, store: Store, ep: Endpoint, p: Principal | None) -> tuple[str, int, str]:
+def _request(store: Store, ep: Endpoint, p: Principal | None) -> tuple[str, Any]:
+    """Run ``prepare`` and give the request's path and body."""
     values: dict[str, str] = {"enclave": TARGET, "other": OTHER, "user": p.user if p else "x"}
     if ep.prepare is not None:
         values.update(ep.prepare(store, p))
-    path = ep.path.format(**values)
-    body = ep.body(values) if callable(ep.body) else ep.body
+    return ep.path.format(**values), ep.body(values) if callable(ep.body) else ep.body
+
+
+def _send(client: Client, store: Store, ep: Endpoint, p: Principal | None) -> tuple[str, int, str]:
+    path, body = _request(store, ep, p)
     r = client.request(ep.method, path, key=p.key if p else None, json=body)
     return path, r.status_code, r.text[:200]
+
+
+#: Tables whose change by a refused request would be an unauthorized write (``api_key``
+#: and ``audit`` are left out: authentication stamps last-used times).
+_WATCHED = tuple(t for t in schema.metadata.sorted_tables if t.name not in ("api_key", "audit"))
+
+
+def _settle(store: Store, timeout: float = 30.0) -> None:
+    """Wait until no job runs (an allowed bulk submission ingests in a background thread)."""
+    deadline = time.monotonic() + timeout
+    running = sa.select(sa.func.count()).where(schema.job.c.status == "running")
+    while time.monotonic() < deadline:
+        with store.read() as conn:
+            if not conn.execute(running).scalar_one():
+                return
+        time.sleep(0.02)
+
+
+def fingerprint(store: Store) -> tuple[Any, ...]:
+    """Row counts of every watched table, and the content of observations and tags.
+
+    Waits first for running jobs to finish, so only the request under test can move it.
+    """
+    _settle(store)
+    with store.read() as conn:
+        counts = tuple(
+            conn.execute(
+                sa.select(
+                    *(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in _WATCHED)
+                )
+            ).one()
+        )
+        o = schema.observation
+        observations = conn.execute(
+            sa.select(
+                o.c.indicator_pk,
+                o.c.enclave_id,
+                o.c.source_id,
+                o.c.tlp,
+                o.c.confidence,
+                o.c.notes,
+                o.c.last_seen,
+            ).order_by(o.c.indicator_pk, o.c.enclave_id, o.c.source_id)
+        ).all()
+        tags = conn.execute(
+            sa.select(
+                schema.indicator_tag.c.indicator_pk,
+                schema.indicator_tag.c.enclave_id,
+                schema.indicator_tag.c.tag_id,
+            ).order_by(*schema.indicator_tag.c)
+        ).all()
+    return counts, tuple(observations), tuple(tags)
+
+
+def _check_one(
+    client: Client, store: Store, ep: Endpoint, principals: list[Principal], tlp: str | None
+) -> list[str]:
+    failures = []
+    where = f" (TLP {tlp or 'unmarked'})" if ep.tlp else ""
+    token = _TLP.set(tlp)
+    try:
+        path, status, _ = _send(client, store, ep, None)
+        if status != 401:
+            failures.append(f"{ep.method} {path}{where} without a key: {status}, expected 401")
+        for p in principals:
+            allowed = ep.allows(p)
+            path, body = _request(store, ep, p)
+            before = fingerprint(store) if not allowed and ep.method != "GET" else None
+            r = client.request(ep.method, path, key=p.key, json=body)
+            status, text = r.status_code, r.text[:200]
+            expected = ep.ok if allowed else ep.denial(p)
+            if status not in expected:
+                verdict = "allow" if allowed else f"refuse with {sorted(expected)}"
+                failures.append(
+                    f"{ep.method} {path}{where} as {p.label()}: {status}, "
+                    f"expected to {verdict}: {text}"
+                )
+            elif before is not None and fingerprint(store) != before:
+                failures.append(f"{ep.method} {path}{where} as {p.label()}: refused but wrote")
+    finally:
+        _TLP.reset(token)
+    return failures
 
 
 def check_matrix(
@@ -198,20 +307,11 @@ def check_matrix(
     endpoints: Iterable[Endpoint],
     principals: list[Principal] | None = None,
 ) -> list[str]:
-    """Send every endpoint with every principal's key; return the mismatches."""
+    """Send every endpoint with every principal's key (per TLP level for ``tlp``
+    endpoints); return the mismatches, refused requests that wrote included."""
     principals = principals if principals is not None else build_principals(store)
     failures = []
     for ep in endpoints:
-        path, status, _ = _send(client, store, ep, None)
-        if status != 401:
-            failures.append(f"{ep.method} {path} without a key: {status}, expected 401")
-        for p in principals:
-            path, status, text = _send(client, store, ep, p)
-            allowed = ep.allows(p)
-            expected = ep.ok if allowed else ep.denial(p)
-            if status not in expected:
-                verdict = "allow" if allowed else f"refuse with {sorted(expected)}"
-                failures.append(
-                    f"{ep.method} {path} as {p.label()}: {status}, expected to {verdict}: {text}"
-                )
+        for tlp in TLPS if ep.tlp else ("green",):
+            failures += _check_one(client, store, ep, principals, tlp)
     return failures
