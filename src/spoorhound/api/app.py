@@ -26,9 +26,9 @@ from spoorhound.api.indicators_v1 import router as indicators_v1_router
 from spoorhound.api.jobs_v1 import router as jobs_v1_router
 from spoorhound.api.pulsedive_compat import router as pulsedive_router
 from spoorhound.api.reports_v1 import router as reports_v1_router
-from spoorhound.api.searches_v1 import router as searches_v1_router
 from spoorhound.api.safelists_v1 import router as safelists_v1_router
 from spoorhound.api.scores_v1 import router as scores_v1_router
+from spoorhound.api.searches_v1 import router as searches_v1_router
 from spoorhound.api.tags_v1 import router as tags_v1_router
 from spoorhound.config import Settings
 from spoorhound.services import indicators as indicator_service
