@@ -68,6 +68,8 @@ SC = schema.indicator_score
 
 #: Indicators per batch of :func:`rescore` (bounded memory, bounded transactions).
 BATCH = 2_000
+#: Level name → index in :data:`spoorhound.core.scoring.LEVELS`.
+LEVEL_INDEX = {name: i for i, name in enumerate(formula.LEVELS)}
 #: Batches up to this many model predictions explain every one (see _model_outputs).
 EXPLAIN_ALL_BELOW = 200
 
@@ -665,29 +667,34 @@ def sweep(
                 .order_by(SC.c.indicator_pk, SC.c.enclave_id)
                 .limit(page)
             )
-            rows = conn.execute(q).all()
+            # Plain DB-API tuples: a million Row objects cost more than the arithmetic.
+            rows = conn.execute(q).cursor.fetchall()
         if not rows:
             break
-        last = (rows[-1].indicator_pk, rows[-1].enclave_id)
+        last = (rows[-1][0], rows[-1][1])
         n = len(rows)
         total += n
-        qv = np.fromiter((r.q for r in rows), np.float64, n)
-        bq = np.fromiter((r.bq for r in rows), np.float64, n)
-        flags = np.fromiter((r.flags for r in rows), np.int16, n)
+        (pk_c, enc_c, type_c, score_c, risk_c, hp_c, q_c, bq_c, flags_c, sighted_c, anchor_c,
+         _mp_c, vec_c, pin_c, pin_exp_c) = zip(*rows, strict=True)  # fmt: skip
+        qv = np.array(q_c, dtype=np.float64)
+        bq = np.array(bq_c, dtype=np.float64)
+        flags = np.array(flags_c, dtype=np.int16)
         confirmed = (flags & 1) != 0
         vetoed = (flags & 2) != 0
         has_ev = (flags & 4) != 0
-        lifetime = np.array([cfg.lifetime(r.type) for r in rows], dtype=np.float64)
-        age = now - np.fromiter((r.anchor for r in rows), np.float64, n)
+        lifetimes = {t: float(cfg.lifetime(t)) for t in set(type_c)}
+        lifetime = np.array([lifetimes[t] for t in type_c], dtype=np.float64)
+        age = now - np.array(anchor_c, dtype=np.float64)
         model_p = np.full(n, np.nan)
-        with_vec = [i for i, r in enumerate(rows) if r.vector is not None]
+        with_vec = [i for i, v in enumerate(vec_c) if v is not None]
         if with_vec and scorer.model is not None:
-            X = np.frombuffer(b"".join(rows[i].vector for i in with_vec), dtype="<f4").reshape(
+            X = np.frombuffer(b"".join([vec_c[i] for i in with_vec]), dtype="<f4").reshape(
                 len(with_vec), -1
             )
             model_p[with_vec] = scorer.model.predict(X)
-        has_ev = has_ev | ~np.isnan(model_p)
-        rec, _base = formula.combine(
+        has_mp = ~np.isnan(model_p)
+        has_ev = has_ev | has_mp
+        rec, base = formula.combine(
             q=qv,
             bq=bq,
             model_p=model_p,
@@ -699,41 +706,45 @@ def sweep(
             vetoed=vetoed,
             has_evidence=has_ev,
         )
-        levels = formula.levels_of(rec, has_ev)
-        updates: list[dict[str, Any]] = []
+        # Levels as indices into formula.LEVELS (unknown, none, low, medium, high, critical).
+        lvl = np.ones(n, dtype=np.int8)
+        for k, floor in ((2, 10), (3, 40), (4, 70), (5, 90)):
+            lvl[rec >= floor] = k
+        lvl[~has_ev] = 0
         window = now - cfg.sighting_window
-        sighted_recent = [r.sighted_at is not None and r.sighted_at >= window for r in rows]
-        for i, r in enumerate(rows):
-            pin = (
-                r.pin
-                if (r.pin is not None and (r.pin_expires is None or r.pin_expires > now))
-                else None
-            )
-            s_rec = int(rec[i])
-            lvl = levels[i]
-            mp = None if np.isnan(model_p[i]) else float(model_p[i])
-            if pin is not None:
-                s_show, l_show = formula._pin_score(pin, s_rec), pin
-            else:
-                s_show, l_show = s_rec, lvl
-            hp = formula._high_priority(
-                l_show, mp, thr, vetoed=bool(vetoed[i]), pinned=pin, sighted=sighted_recent[i]
-            )
-            if s_show != r.score or l_show != r.risk or hp != bool(r.high_priority):
-                updates.append(
-                    {
-                        "k_pk": r.indicator_pk,
-                        "k_enc": r.enclave_id,
-                        "score": s_show,
-                        "risk": l_show,
-                        "score_recommended": s_rec,
-                        "risk_recommended": lvl,
-                        "high_priority": hp,
-                        "model_p": mp,
-                        "base": float(_base[i]),
-                        "scored_at": now,
-                    }
-                )
+        sighted = np.array([x is not None and x >= window for x in sighted_c], dtype=np.bool_)
+        hp = ((lvl >= 4) | (sighted & (lvl == 3))) & ~vetoed
+        if thr is not None:
+            hp |= has_mp & (np.nan_to_num(model_p) >= thr) & ~vetoed
+        shown_score = rec.astype(np.int32)
+        shown_lvl = lvl.copy()
+        for i in [i for i, x in enumerate(pin_c) if x is not None]:
+            if pin_exp_c[i] is None or pin_exp_c[i] > now:
+                shown_lvl[i] = LEVEL_INDEX[pin_c[i]]
+                shown_score[i] = formula._pin_score(pin_c[i], int(rec[i]))
+                hp[i] = pin_c[i] in ("high", "critical")
+        old_lvl = np.array([LEVEL_INDEX.get(x, -1) for x in risk_c], dtype=np.int8)
+        moved = (
+            (shown_score != np.array(score_c, dtype=np.int32))
+            | (shown_lvl != old_lvl)
+            | (hp != np.array(hp_c, dtype=np.bool_))
+        )
+        names = formula.LEVELS
+        updates: list[dict[str, Any]] = [
+            {
+                "k_pk": pk_c[i],
+                "k_enc": enc_c[i],
+                "score": int(shown_score[i]),
+                "risk": names[shown_lvl[i]],
+                "score_recommended": int(rec[i]),
+                "risk_recommended": names[lvl[i]],
+                "high_priority": bool(hp[i]),
+                "model_p": None if not has_mp[i] else float(model_p[i]),
+                "base": float(base[i]),
+                "scored_at": now,
+            }
+            for i in np.flatnonzero(moved).tolist()
+        ]
         if updates:
             stmt = (
                 SC.update()
