@@ -26,7 +26,6 @@ from spoorhound.model._data import (
     load_tranco,
     read_maltrail,
     sample_benign,
-    write_positives,
 )
 from spoorhound.model._train import N_BENIGN
 from spoorhound.model.features import Featurizer, Tables, registrant_name
@@ -74,7 +73,6 @@ def main() -> int:
         progress=say,
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    write_positives(positives, args.out / "maltrail_domains.tsv.gz")
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=9) as gz:
         data = tables.with_ngrams(result.ngram_table).to_json()

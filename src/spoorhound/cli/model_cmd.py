@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
@@ -160,6 +161,11 @@ _COMPARED = ("roc_auc", "precision_high", "recall_high", "roc_auc_tld_matched", 
 )
 @click.option("--folds", default=5, show_default=True, type=int, help="Cross-validation folds.")
 @click.option(
+    "--maltrail",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="maltrail indicators.jsonl (default: $SPOORHOUND_MALTRAIL, then ../shared/data/maltrail/).",
+)
+@click.option(
     "--rounds", default=NUM_BOOST_ROUND, show_default=True, type=int, help="Boosting rounds."
 )
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
@@ -171,9 +177,10 @@ def train_cmd(
     sample: int | None,
     folds: int,
     rounds: int,
+    maltrail: Path | None,
     as_json: bool,
 ) -> None:
-    """Retrain on the shipped data plus the analyst verdicts; compare; optionally replace."""
+    """Retrain on maltrail (the shipped model's data) plus the analyst verdicts; compare; optionally replace."""
     state = _state(ctx)
     extra = labelled_examples(state.store())
     current = load_model(state.settings.data_dir)
@@ -185,6 +192,7 @@ def train_cmd(
         sample=sample,
         folds=folds,
         rounds=rounds,
+        maltrail=maltrail,
         progress=None if as_json else (lambda m: err.print(m)),
     )
     if not replace and not as_json and sys.stdin.isatty():

@@ -4,8 +4,8 @@
   (``suspicious`` and ``mass_scanner`` are legitimate services malware abuses: excluded),
   reduced to their registered domain (hosts under private-section suffixes dropped, as
   the features cannot describe them), one row per registered domain (the first family
-  in file order), minus every registered domain that is on the Tranco list. The filtered rows ship as ``data/maltrail_domains.tsv.gz``
-  (value, family, category) so ``spoorhound model train`` works without the source file.
+  in file order), minus every registered domain that is on the Tranco list. They are read
+  from maltrail's file at training time (:func:`find_maltrail`), never shipped.
 * Benign: the Tranco top-1M list inside ``pymispwarninglists``. Every domain whose
   SHA-256 hex digest (of the lower-case domain) starts with ``0`` is reserved for an
   independent evaluation: it is dropped on reading and used for nothing else. The rest
@@ -20,10 +20,10 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import random
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +117,44 @@ def read_maltrail(path: Path, tranco: Collection[str]) -> list[Positive]:
     return out
 
 
-def _positives_resource() -> Any:
-    return resources.files("spoorhound.model") / "data" / "maltrail_domains.tsv.gz"
+#: Where ``spoorhound model train`` looks for maltrail's ``indicators.jsonl`` when no
+#: path is given: ``$SPOORHOUND_MALTRAIL``, then the development checkout's
+#: ``../shared/data/maltrail/``. The rows are not shipped in the package: the data's
+#: rules keep its text out of the repository (the trained model and its tables are
+#: the project's own).
+MALTRAIL_ENV = "SPOORHOUND_MALTRAIL"
 
 
-def read_positives(path: Path | None = None) -> list[Positive]:
-    """The filtered positives (``.tsv.gz``), by default the shipped file."""
-    src = path if path is not None else _positives_resource()
-    with src.open("rb") as fh, gzip.open(fh, "rt", encoding="utf-8") as text:
-        return [Positive(*line.rstrip("\n").split("\t")) for line in text if line.strip()]
+def find_maltrail(path: Path | None = None) -> Path:
+    """The maltrail ``indicators.jsonl`` to train on; FileNotFoundError says where it looked."""
+    candidates = [path] if path is not None else []
+    if path is None:
+        env = os.environ.get(MALTRAIL_ENV)
+        if env:
+            candidates.append(Path(env))
+        here = Path(__file__).resolve()
+        candidates += [
+            here.parents[3].parent / "shared" / "data" / "maltrail" / "indicators.jsonl",
+            Path.cwd().parent / "shared" / "data" / "maltrail" / "indicators.jsonl",
+        ]
+    for c in candidates:
+        if c.is_file():
+            return c
+    looked = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"maltrail indicators.jsonl not found (looked at {looked}); pass --maltrail PATH "
+        f"or set {MALTRAIL_ENV} (https://github.com/stamparm/maltrail trails, as described "
+        "in docs/scoring.md)"
+    )
+
+
+def read_positives(
+    path: Path | None = None, tranco: Collection[str] | None = None
+) -> list[Positive]:
+    """The positives from maltrail's ``indicators.jsonl`` (see :func:`find_maltrail`)."""
+    if tranco is None:
+        tranco = load_tranco().members()
+    return read_maltrail(find_maltrail(path), tranco)
 
 
 def write_positives(positives: Iterable[Positive], dest: Path) -> None:

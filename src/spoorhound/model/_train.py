@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -292,6 +293,7 @@ def train(
     n_benign: int = N_BENIGN,
     rounds: int = NUM_BOOST_ROUND,
     positives: Sequence[Positive] | None = None,
+    maltrail: Path | None = None,
     tranco: TrancoSplit | None = None,
     featurizer: Featurizer | None = None,
     origin: str = "user",
@@ -311,7 +313,7 @@ def train(
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     tranco = tranco if tranco is not None else load_tranco()
-    pos = list(positives) if positives is not None else read_positives()
+    pos = list(positives) if positives is not None else read_positives(maltrail, tranco.members())
     featurizer = featurizer if featurizer is not None else default_featurizer()
     rng = random.Random(seed)
     if sample is not None:
