@@ -772,27 +772,12 @@ def sweep(
 # --- reading ------------------------------------------------------------------------
 
 
-def _visible(scope: Collection[str] | None) -> sa.ColumnElement[bool] | None:
-    if scope is None:
-        return None
-    return E.c.name.in_(list(scope))
-
-
-def views(
-    conn: Connection,
-    pks: Sequence[int],
-    scope: Collection[str] | None,
-    *,
-    now: int | None = None,
-) -> dict[int, dict[str, Any]]:
-    """The score each indicator shows to a caller who can read ``scope`` (None: all)."""
-    if not pks:
-        return {}
-    now = int(time.time()) if now is None else now
+def _views_statement(scoped: bool) -> sa.Select[Any]:
+    """Built once: compiling it cost more than running it on the API's hot path."""
     live_pin = sa.and_(
         P.c.indicator_pk == SC.c.indicator_pk,
         P.c.enclave_id == SC.c.enclave_id,
-        sa.or_(P.c.expires_at.is_(None), P.c.expires_at > now),
+        sa.or_(P.c.expires_at.is_(None), P.c.expires_at > sa.bindparam("now")),
     )
     q = (
         sa.select(
@@ -806,13 +791,36 @@ def views(
         .join(E, E.c.id == SC.c.enclave_id)
         .join(I, I.c.pk == SC.c.indicator_pk)
         .outerjoin(P, live_pin)
-        .where(SC.c.indicator_pk.in_(list(pks)))
+        .where(SC.c.indicator_pk.in_(sa.bindparam("pks", expanding=True)))
     )
-    vis = _visible(scope)
-    if vis is not None:
-        q = q.where(vis)
+    if scoped:
+        q = q.where(E.c.name.in_(sa.bindparam("scope", expanding=True)))
+    return q
+
+
+_VIEWS = _views_statement(False)
+_VIEWS_SCOPED = _views_statement(True)
+
+
+def views(
+    conn: Connection,
+    pks: Sequence[int],
+    scope: Collection[str] | None,
+    *,
+    now: int | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The score each indicator shows to a caller who can read ``scope`` (None: all)."""
+    if not pks:
+        return {}
+    now = int(time.time()) if now is None else now
+    params: dict[str, Any] = {"pks": list(pks), "now": now}
+    if scope is None:
+        stmt = _VIEWS
+    else:
+        stmt = _VIEWS_SCOPED
+        params["scope"] = list(scope)
     best: dict[int, Any] = {}
-    for r in conn.execute(q):
+    for r in conn.execute(stmt, params):
         cur = best.get(r.indicator_pk)
         if cur is None or _rank(r) > _rank(cur):
             best[r.indicator_pk] = r
