@@ -13,8 +13,13 @@ from spoorhound.storage.engine import Store
 from tests.access import test_matrix as admin_matrix
 from tests.access.matrix import Endpoint
 from tests.api_v1 import test_matrix as v1_matrix
+from tests.api_v1 import test_matrix_scores as scores_matrix
 
-MATRICES: list[Endpoint] = [*admin_matrix.ENDPOINTS, *v1_matrix.ENDPOINTS]
+MATRICES: list[Endpoint] = [
+    *admin_matrix.ENDPOINTS,
+    *v1_matrix.ENDPOINTS,
+    *scores_matrix.ENDPOINTS,
+]
 
 #: Routes in matrices written inline in other test modules.
 ELSEWHERE = {
@@ -37,12 +42,6 @@ KNOWN_GAPS = {
     ): "needs stored enrichments; tests/enrich/test_history.py",
     ("GET", "/api/v1/keys/{key_id}"): "own key vs others' keys; tests/access/test_api.py",
 }
-
-#: Issue 6's routes (risk scoring, verdicts, pins, sightings, sources, safelists), added
-#: while this matrix was extended; their own tests are tests/scoring and tests/safelists.
-ISSUE_6_PENDING = re.compile(
-    r"^/api/v1/(safelists|sources|indicators/\{ref\}/(score|verdicts|pin|sightings))"
-)
 
 
 def _concrete(path: str) -> str:
@@ -74,9 +73,7 @@ def test_every_api_route_is_in_an_authorization_matrix() -> None:
             if ep.method == method and regex.match(path):
                 covered.add((method, template))
                 break
-    missing = sorted(
-        f"{m} {t}" for m, t, _ in routes if (m, t) not in covered and not ISSUE_6_PENDING.match(t)
-    )
+    missing = sorted(f"{m} {t}" for m, t, _ in routes if (m, t) not in covered)
     assert missing == [], "routes in no authorization matrix:\n" + "\n".join(missing)
 
 
