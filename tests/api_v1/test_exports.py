@@ -34,38 +34,38 @@ def test_red_and_amber_strict_never_leave_their_enclave(
     store: Store, client: Client, keys: Keys
 ) -> None:
     w = keys.writer
-    _add(client, w, "red-team", "only-red.example.com", "red")
-    _add(client, w, "red-team", "only-strict.example.com", "amber+strict")
-    _add(client, w, "red-team", "green.example.com", "green", tags=["ok"])
-    _add(client, w, "red-team", "amber.example.com", "amber")
-    _add(client, w, "red-team", "unmarked.example.com", None)
+    _add(client, w, "red-team", "only-red.example-zq.com", "red")
+    _add(client, w, "red-team", "only-strict.example-zq.com", "amber+strict")
+    _add(client, w, "red-team", "green.example-zq.com", "green", tags=["ok"])
+    _add(client, w, "red-team", "amber.example-zq.com", "amber")
+    _add(client, w, "red-team", "unmarked.example-zq.com", None)
     # one indicator, two observations: a RED one (own source, own tag) and a GREEN one
-    _add(client, w, "red-team", "mixed.example.com", "red", source="secret-src", confidence=99)
-    _add(client, w, "red-team", "mixed.example.com", "green", source="open-src", confidence=40)
+    _add(client, w, "red-team", "mixed.example-zq.com", "red", source="secret-src", confidence=99)
+    _add(client, w, "red-team", "mixed.example-zq.com", "green", source="open-src", confidence=40)
     # RED in red-team, GREEN in blue-team: the tag of the RED-only enclave stays home
-    _add(client, w, "red-team", "both.example.com", "red", tags=["red-only-tag"])
-    _add(client, keys.outsider, "blue-team", "both.example.com", "green", tags=["blue-tag"])
+    _add(client, w, "red-team", "both.example-zq.com", "red", tags=["red-only-tag"])
+    _add(client, keys.outsider, "blue-team", "both.example-zq.com", "green", tags=["blue-tag"])
 
     # members see RED / AMBER+STRICT through the read API...
-    assert client.get("/api/v1/indicators/only-red.example.com", key=keys.reader).status_code == 200
+    assert client.get("/api/v1/indicators/only-red.example-zq.com", key=keys.reader).status_code == 200
     # ...and never in an export, not even the enclave's own writer or the administrator
     for key in (w, keys.reader, keys.admin):
         rows, tlp = _jsonl(client, key)
-        assert "only-red.example.com" not in rows and "only-strict.example.com" not in rows
-        assert rows["mixed.example.com"]["sources"] == ["open-src"]
-        assert rows["mixed.example.com"]["confidence"] == 40
-        assert rows["mixed.example.com"]["tlp"] == "green"
+        assert "only-red.example-zq.com" not in rows and "only-strict.example-zq.com" not in rows
+        assert rows["mixed.example-zq.com"]["sources"] == ["open-src"]
+        assert rows["mixed.example-zq.com"]["confidence"] == 40
+        assert rows["mixed.example-zq.com"]["tlp"] == "green"
         if key == keys.admin:
-            assert rows["both.example.com"]["tags"] == ["blue-tag"]
+            assert rows["both.example-zq.com"]["tags"] == ["blue-tag"]
         else:  # only its RED observation is visible to red-team members
-            assert "both.example.com" not in rows
-        assert rows["amber.example.com"]["tlp"] == "amber"
-        assert rows["unmarked.example.com"]["tlp"] is None
+            assert "both.example-zq.com" not in rows
+        assert rows["amber.example-zq.com"]["tlp"] == "amber"
+        assert rows["unmarked.example-zq.com"]["tlp"] is None
         assert tlp == "AMBER"  # the most restrictive TLP included
     # the export's TLP follows what it includes
     _, tlp = _jsonl(client, w, "tlp <= green")
     assert tlp == "GREEN"
-    rows, tlp = _jsonl(client, w, "value = only-red.example.com")
+    rows, tlp = _jsonl(client, w, "value = only-red.example-zq.com")
     assert rows == {} and tlp == "UNMARKED"
     for fmt in ("csv", "plain", "stix", "misp"):
         body = client.get(URL, key=keys.admin, params={"format": fmt}).text
@@ -75,32 +75,32 @@ def test_red_and_amber_strict_never_leave_their_enclave(
 
 def test_formats(store: Store, client: Client, keys: Keys) -> None:
     w = keys.writer
-    _add(client, w, "red-team", "evil.example.com", "amber", tags=["c2"], confidence=70)
-    _add(client, w, "red-team", "198.51.100.7", "green")
-    _add(client, w, "red-team", "d41d8cd98f00b204e9800998ecf8427e", None, type="md5")
+    _add(client, w, "red-team", "evil.example-zq.com", "amber", tags=["c2"], confidence=70)
+    _add(client, w, "red-team", "45.77.10.7", "green")
+    _add(client, w, "red-team", "5f4dcc3b5aa765d61d8327deb882cf99", None, type="md5")
     _add(client, w, "red-team", "CVE-2024-3094", "green")
 
     r = client.get(URL, key=keys.reader, params={"format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert {row["value"] for row in rows} >= {"evil.example.com", "198.51.100.7"}
-    evil = next(row for row in rows if row["value"] == "evil.example.com")
+    assert {row["value"] for row in rows} >= {"evil.example-zq.com", "45.77.10.7"}
+    evil = next(row for row in rows if row["value"] == "evil.example-zq.com")
     assert (evil["tlp"], evil["confidence"], evil["tags"]) == ("amber", "70", "c2")
 
     plain = client.get(URL, key=keys.reader, params={"format": "plain", "q": "type = ipv4"})
-    assert plain.text == "198.51.100.7\n"
+    assert plain.text == "45.77.10.7\n"
 
     bundle = client.get(URL, key=keys.reader, params={"format": "stix"})
     assert bundle.headers["content-type"].startswith("application/stix+json")
     parsed = stix2.parse(bundle.text, allow_custom=False)
     indicators = [o for o in parsed.objects if o.type == "indicator"]
     assert {o.pattern for o in indicators} >= {
-        "[domain-name:value = 'evil.example.com']",
-        "[ipv4-addr:value = '198.51.100.7']",
-        "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+        "[domain-name:value = 'evil.example-zq.com']",
+        "[ipv4-addr:value = '45.77.10.7']",
+        "[file:hashes.MD5 = '5f4dcc3b5aa765d61d8327deb882cf99']",
     }
-    evil_obj = next(o for o in indicators if o.name == "evil.example.com")
+    evil_obj = next(o for o in indicators if o.name == "evil.example-zq.com")
     assert evil_obj.object_marking_refs == [stix2.TLP_AMBER.id]
     assert {o.id for o in parsed.objects if o.type == "marking-definition"} == {
         stix2.TLP_AMBER.id, stix2.TLP_GREEN.id,
@@ -109,14 +109,14 @@ def test_formats(store: Store, client: Client, keys: Keys) -> None:
     misp = client.get(URL, key=keys.reader, params={"format": "misp"}).json()["Event"]
     assert misp["Tag"] == [{"name": "tlp:amber"}]
     attrs = {a["value"]: a for a in misp["Attribute"]}
-    assert attrs["198.51.100.7"]["type"] == "ip-dst"
+    assert attrs["45.77.10.7"]["type"] == "ip-dst"
     assert attrs["CVE-2024-3094"]["type"] == "vulnerability"
-    assert {"name": "tlp:amber"} in attrs["evil.example.com"]["Tag"]
+    assert {"name": "tlp:amber"} in attrs["evil.example-zq.com"]["Tag"]
 
 
 def test_stix_patterns_are_valid() -> None:
     for type_, value in (
-        ("url", "http://a.example.com/it's"), ("sha256", "a" * 64), ("filepath", r"C:\x\y.exe"),
+        ("url", "http://a.example-zq.com/it's"), ("sha256", "a" * 64), ("filepath", r"C:\x\y.exe"),
         ("asn", "AS15169"), ("regkey", r"HKLM\Software\Run"), ("user-agent", "curl/8"),
         ("cidr", "10.0.0.0/8"), ("imphash", "b" * 32),
     ):  # fmt: skip
@@ -135,6 +135,6 @@ def test_export_errors(client: Client, keys: Keys) -> None:
     r = client.get(URL, key=keys.reader, params={"format": "xml"})
     assert r.status_code == 422 and "csv" in r.text
     # an enclave the caller cannot read narrows to nothing, never widens
-    _add(client, keys.writer, "red-team", "x.example.com", "green")
+    _add(client, keys.writer, "red-team", "x.example-zq.com", "green")
     r = client.get(URL, key=keys.outsider, params={"format": "plain", "enclave": "red-team"})
     assert r.status_code == 200 and r.text == ""
