@@ -32,7 +32,6 @@ from starlette.concurrency import run_in_threadpool
 
 from spoorhound.api.auth import CallerDep, check_enclave
 from spoorhound.api.inputs import CleanInput, reject_nul
-from spoorhound.api.scores_v1 import scorer as scorer_dep
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import explore as explore_service
@@ -56,6 +55,13 @@ def _store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(_store)]
+
+
+def _scorer(request: Request) -> scoring.Scorer:
+    """The app's scorer (see :func:`spoorhound.api.scores_v1.scorer`)."""
+    from spoorhound.api.scores_v1 import scorer
+
+    return scorer(request)
 
 
 def live_progress(request: Request) -> LiveProgress:
@@ -154,7 +160,7 @@ class JobStarted(BaseModel):
 # --- helpers -------------------------------------------------------------------------
 
 
-def _one(store: Store, ref: str, caller: Caller, type: str | None) -> dict[str, Any]:
+def one_indicator(store: Store, ref: str, caller: Caller, type: str | None) -> dict[str, Any]:
     """The one indicator ``ref`` names for ``caller``: 404 invisible, 409 ambiguous."""
     try:
         found = indicator_edits.resolve(store, ref, scope=caller.scope, type=type)
@@ -195,7 +201,7 @@ def create_indicator(
     body: IndicatorCreate,
     store: StoreDep,
     caller: CallerDep,
-    sc: Annotated[scoring.Scorer, Depends(scorer_dep)],
+    sc: Annotated[scoring.Scorer, Depends(_scorer)],
 ) -> IndicatorCreated:
     """Store one indicator with an observation by ``source`` in ``enclave`` (write permission)."""
     check_enclave(caller, body.enclave, "write")
@@ -273,7 +279,7 @@ async def submit_bulk(
             options,
             name=name or "api-bulk",
             live=live,
-            scorer=scorer_dep(request),
+            scorer=_scorer(request),
         )
     except BaseException:
         with contextlib.suppress(OSError):
@@ -308,12 +314,12 @@ def update_indicator(
     body: ObservationUpdate,
     store: StoreDep,
     caller: CallerDep,
-    sc: Annotated[scoring.Scorer, Depends(scorer_dep)],
+    sc: Annotated[scoring.Scorer, Depends(_scorer)],
     type: TypeParam = None,
 ) -> IndicatorDetail:
     """Change tags and context of the caller's observation in ``enclave`` (write permission)."""
     check_enclave(caller, body.enclave, "write")
-    found = _one(store, ref, caller, type)
+    found = one_indicator(store, ref, caller, type)
     changes: dict[str, Any] = {
         k: getattr(body, k) for k in ("tlp", "confidence", "notes") if k in body.model_fields_set
     }
@@ -336,7 +342,7 @@ def delete_indicator(
     ref: str,
     store: StoreDep,
     caller: CallerDep,
-    sc: Annotated[scoring.Scorer, Depends(scorer_dep)],
+    sc: Annotated[scoring.Scorer, Depends(_scorer)],
     enclave: Annotated[str, Query(min_length=1, description="Delete its observations here")],
     source: Annotated[str | None, Query(description="Only this source's observation")] = None,
     type: TypeParam = None,
@@ -347,7 +353,7 @@ def delete_indicator(
     holds no matching observation.
     """
     check_enclave(caller, enclave, "write")
-    found = _one(store, ref, caller, type)
+    found = one_indicator(store, ref, caller, type)
     n = indicator_edits.delete_observations(
         store, found["pk"], enclave=enclave, actor=caller.actor, source=source
     )

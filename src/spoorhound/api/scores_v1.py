@@ -24,9 +24,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from spoorhound.api.auth import CallerDep, check_enclave, require_admin
+from spoorhound.api.indicators_v1 import one_indicator as _one
 from spoorhound.api.inputs import CleanInput, reject_nul
-from spoorhound.core.indicators import UnknownType
-from spoorhound.services import indicator_edits, scoring, sources, verdicts
+from spoorhound.services import scoring, sources, verdicts
 from spoorhound.services.access import Caller
 from spoorhound.services.jobs import now
 from spoorhound.storage.engine import Store
@@ -149,21 +149,6 @@ class SourceOut(BaseModel):
 
 class ReliabilityIn(CleanInput):
     reliability: int = Field(ge=1, le=5, description="1 unreliable … 5 fully trusted")
-
-
-def _one(store: Store, ref: str, caller: Caller, type: str | None) -> dict[str, Any]:
-    try:
-        found = indicator_edits.resolve(store, ref, scope=caller.scope, type=type)
-    except UnknownType as e:
-        raise HTTPException(status_code=422, detail=str(e)) from None
-    if not found:
-        raise HTTPException(status_code=404, detail="indicator not found")
-    if len(found) > 1:
-        types = ", ".join(f["type"] for f in found)
-        raise HTTPException(
-            status_code=409, detail=f"{ref!r} names several indicators ({types}): add ?type="
-        )
-    return found[0]
 
 
 def _score(store: Store, ind: dict[str, Any], caller: Caller) -> IndicatorScore:
