@@ -69,11 +69,23 @@ def main() -> None:
     rows: list[tuple[str, int, float]] = []
     t = time.perf_counter()
     written = scoring.rescore_all(store, scorer=scorer)
-    rows.append(("(a) rescore_all (event path, features computed and stored)", written, time.perf_counter() - t))
+    rows.append(
+        (
+            "(a) rescore_all (event path, features computed and stored)",
+            written,
+            time.perf_counter() - t,
+        )
+    )
 
     later = int(time.time()) + 86_400
     res = scoring.sweep(store, scorer=scorer, now=later)
-    rows.append((f"(b) sweep one day later: model + decay, {res.changed:,} rows written", res.rows, res.seconds))
+    rows.append(
+        (
+            f"(b) sweep one day later: model + decay, {res.changed:,} rows written",
+            res.rows,
+            res.seconds,
+        )
+    )
     res2 = scoring.sweep(store, scorer=scorer, now=later)
     rows.append((f"(c) sweep again, {res2.changed:,} rows written", res2.rows, res2.seconds))
 

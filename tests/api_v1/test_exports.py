@@ -47,7 +47,9 @@ def test_red_and_amber_strict_never_leave_their_enclave(
     _add(client, keys.outsider, "blue-team", "both.example-zq.com", "green", tags=["blue-tag"])
 
     # members see RED / AMBER+STRICT through the read API...
-    assert client.get("/api/v1/indicators/only-red.example-zq.com", key=keys.reader).status_code == 200
+    assert (
+        client.get("/api/v1/indicators/only-red.example-zq.com", key=keys.reader).status_code == 200
+    )
     # ...and never in an export, not even the enclave's own writer or the administrator
     for key in (w, keys.reader, keys.admin):
         rows, tlp = _jsonl(client, key)
