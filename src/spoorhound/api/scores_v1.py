@@ -159,10 +159,6 @@ def _score(store: Store, ind: dict[str, Any], caller: Caller) -> IndicatorScore:
     )
 
 
-def _check_write(caller: Caller, enclave: str) -> None:
-    check_enclave(caller, enclave, "write")
-
-
 @router.get("/indicators/{ref:path}/score", responses=_READ_ERRORS)
 def get_score(
     ref: str, store: StoreDep, caller: CallerDep, type: TypeParam = None
@@ -191,7 +187,7 @@ def add_verdict(
     type: TypeParam = None,
 ) -> IndicatorScore:
     """Record a verdict in an enclave the caller can write; returns the new score."""
-    _check_write(caller, body.enclave)
+    check_enclave(caller, body.enclave, "write")
     # Safelists are global: changing one is an administrator's act.
     if body.safelist and not caller.is_admin:
         raise HTTPException(status_code=403, detail="only administrators change safelists")
@@ -213,7 +209,7 @@ def pin_level(
     ref: str, body: PinIn, store: StoreDep, caller: CallerDep, sc: ScorerDep, type: TypeParam = None
 ) -> IndicatorScore:
     """Pin the indicator's level in an enclave; ``risk_recommended`` keeps the formula's."""
-    _check_write(caller, body.enclave)
+    check_enclave(caller, body.enclave, "write")
     ind = _one(store, ref, caller, type)
     if body.expires_at is not None and body.expires_at <= now():
         raise HTTPException(status_code=422, detail="the pin's expiry is in the past")
@@ -237,7 +233,7 @@ def unpin_level(
     type: TypeParam = None,
 ) -> IndicatorScore:
     """Remove the pin in ``enclave`` (404 when there is none)."""
-    _check_write(caller, enclave)
+    check_enclave(caller, enclave, "write")
     ind = _one(store, ref, caller, type)
     if not verdicts.unpin(store, ind["id"], enclave=enclave, actor=caller.actor, scorer=sc):
         raise HTTPException(status_code=404, detail="no pin in that enclave")
@@ -254,7 +250,7 @@ def add_sighting(
     type: TypeParam = None,
 ) -> IndicatorScore:
     """Record that the indicator was seen (in the caller's network); restarts decay."""
-    _check_write(caller, body.enclave)
+    check_enclave(caller, body.enclave, "write")
     ind = _one(store, ref, caller, type)
     try:
         verdicts.record_sighting(

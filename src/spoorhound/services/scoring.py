@@ -360,13 +360,12 @@ def _score_rows(
                     "risk_recommended": res.risk_recommended,
                     "high_priority": res.high_priority,
                     "base": res.base,
+                    # What the columns below do not say (q, bq, flags and sighted_at
+                    # are the sweep's inputs and live only there).
                     "evidence": {
-                        "q": res.q,
-                        "bq": res.bq,
                         "veto": veto,
                         "verdict": inputs.verdict,
                         "pin": inputs.pin,
-                        "sighted": g.sighted,
                         "n": len(inputs.evidence),
                     },
                     "factors": [f.as_dict() for f in res.factors],

@@ -83,6 +83,23 @@ def _comment(comment: str | None) -> str | None:
     return comment or None
 
 
+def _audit_and_rescore(
+    store: Store,
+    ind: Mapping[str, Any],
+    action: str,
+    actor: str,
+    scorer: Scorer,
+    details: dict[str, Any],
+    *,
+    enclave: str | None,
+) -> None:
+    """Audit an analyst's change to ``ind`` and rescore it (in ``enclave`` only, if given)."""
+    audit.record(
+        store, actor=actor, action=action, target=f"{ind['type']}:{ind['value']}", details=details
+    )
+    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
+
+
 def record_verdict(
     store: Store,
     ref: str,
@@ -135,19 +152,14 @@ def record_verdict(
                 at=at,
             )
         )
-    audit.record(
-        store,
-        actor=actor,
-        action="indicator.verdict",
-        target=f"{ind['type']}:{ind['value']}",
-        details={"enclave": enclave, "verdict": verdict, "comment": text, "safelist": safelist},
-    )
     if safelist:
         # A safelist is value-wide: every enclave's score of the value changes.
         scorer.reload_safelists(store)
-        rescore(store, [ind["pk"]], scorer=scorer)
-    else:
-        rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
+    _audit_and_rescore(
+        store, ind, "indicator.verdict", actor, scorer,
+        {"enclave": enclave, "verdict": verdict, "comment": text, "safelist": safelist},
+        enclave=None if safelist else enclave,
+    )  # fmt: skip
     return {
         "indicator": ind["value"],
         "type": ind["type"],
@@ -210,14 +222,11 @@ def pin(
                 expires_at=expires_at,
             )
         )
-    audit.record(
-        store,
-        actor=actor,
-        action="indicator.pin",
-        target=f"{ind['type']}:{ind['value']}",
-        details={"enclave": enclave, "risk": level, "comment": text, "expires_at": expires_at},
-    )
-    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
+    _audit_and_rescore(
+        store, ind, "indicator.pin", actor, scorer,
+        {"enclave": enclave, "risk": level, "comment": text, "expires_at": expires_at},
+        enclave=enclave,
+    )  # fmt: skip
     return {
         "indicator": ind["value"],
         "type": ind["type"],
@@ -245,14 +254,9 @@ def unpin(
             P.delete().where(P.c.indicator_pk == ind["pk"], P.c.enclave_id == eid)
         ).rowcount
     if n:
-        audit.record(
-            store,
-            actor=actor,
-            action="indicator.unpin",
-            target=f"{ind['type']}:{ind['value']}",
-            details={"enclave": enclave},
+        _audit_and_rescore(
+            store, ind, "indicator.unpin", actor, scorer, {"enclave": enclave}, enclave=enclave
         )
-        rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
     return bool(n)
 
 
@@ -292,14 +296,11 @@ def record_sighting(
                 details=dict(details) if details else None,
             )
         )
-    audit.record(
-        store,
-        actor=actor,
-        action="indicator.sighting",
-        target=f"{ind['type']}:{ind['value']}",
-        details={"enclave": enclave, "seen_at": seen_at, "count": count, "location": location},
-    )
-    rescore(store, [ind["pk"]], scorer=scorer, enclave=enclave)
+    _audit_and_rescore(
+        store, ind, "indicator.sighting", actor, scorer,
+        {"enclave": enclave, "seen_at": seen_at, "count": count, "location": location},
+        enclave=enclave,
+    )  # fmt: skip
     return {
         "indicator": ind["value"],
         "type": ind["type"],

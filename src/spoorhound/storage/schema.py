@@ -448,9 +448,10 @@ saved_search = sa.Table(
 #: sighting or verdict in the enclave); ``score``/``risk`` are what callers see (a pin
 #: wins) and ``score_recommended``/``risk_recommended`` what the formula says.
 #: ``factors`` is the explained list of contributions; ``model_p`` the model's
-#: probability when it was last run; ``evidence`` the pre-combined non-model evidence
-#: (see :mod:`spoorhound.core.scoring`) so the decay sweep can rescore without
-#: re-reading observations.
+#: probability when it was last run; ``q``/``bq``/``flags``/``sighted_at`` the
+#: pre-combined non-model evidence (see :mod:`spoorhound.core.scoring`), so the decay
+#: sweep can rescore without re-reading observations; ``evidence`` names the veto,
+#: verdict and pin behind them.
 indicator_score = sa.Table(
     "indicator_score",
     metadata,
