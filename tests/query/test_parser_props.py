@@ -26,7 +26,8 @@ _abs = st.builds(AbsTime, st.integers(min_value=-(10**10), max_value=25340230079
 _nets = st.sampled_from(
     ["10.0.0.0/8", "192.168.1.0/24", "2001:db8::/32", "1.2.3.4/32", "0.0.0.0/0"]
 )
-_tag = st.from_regex(r"[a-z][a-z0-9]{0,5}(:[A-Za-z0-9 ]{1,6}[A-Za-z0-9])?", fullmatch=True)
+# Canonical tags only (normalize_tag strips a space after ":" and collapses runs of spaces).
+_tag = st.from_regex(r"[a-z][a-z0-9]{0,5}(:[A-Za-z0-9]{1,3}( [A-Za-z0-9]{1,3})?)?", fullmatch=True)
 
 
 def _in(field: str, values: st.SearchStrategy[object], neg: bool) -> st.SearchStrategy[Term]:
