@@ -10,7 +10,10 @@ so nothing about other enclaves leaks (not even when an indicator was active).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+import functools
+import time
+from collections import namedtuple
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +24,7 @@ from spoorhound.core.context import normalize_tag
 from spoorhound.core.indicators import resolve_type
 from spoorhound.services import audit, scoring
 from spoorhound.services.jobs import now
-from spoorhound.storage import schema
+from spoorhound.storage import rawread, schema
 from spoorhound.storage.bulk import ensure_names
 from spoorhound.storage.engine import Store
 from spoorhound.storage.query_sql import candidate_values, like_pattern
@@ -44,6 +47,7 @@ E = schema.enclave
 T = schema.tag
 IT = schema.indicator_tag
 S = schema.source
+SC = schema.indicator_score
 
 
 def _visible_enclaves(scope: Scope) -> sa.ColumnElement[bool] | None:
@@ -66,87 +70,105 @@ def _indicator_rows(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-# The statements of lookup() are built once: building a statement and its cache key
-# cost several times running it (bench/api.py), and lookup is the API's hot path.
-# The caller's enclaves are the expanding parameter ``scope``.
-_SCOPE: sa.BindParameter[Any] = sa.bindparam("scope", expanding=True)
-_VISIBLE = E.c.name.in_(_SCOPE)
-_PK: sa.BindParameter[Any] = sa.bindparam("pk")
-
-
-def _by_value(typed: bool, scoped: bool) -> sa.Select[Any]:
-    q = sa.select(I).where(I.c.value.in_(sa.bindparam("values", expanding=True)))
-    if typed:
-        q = q.where(I.c.type == sa.bindparam("type"))
-    if scoped:
-        q = q.where(
-            sa.exists()
-            .where(O.c.indicator_pk == I.c.pk)
-            .where(O.c.enclave_id == E.c.id)
-            .where(_VISIBLE)
-        )
-    return q
-
-
-def _detail_queries(scoped: bool) -> tuple[sa.Select[Any], ...]:
-    obs_q = (
-        sa.select(
-            E.c.name.label("enclave"),
-            S.c.name.label("source"),
-            S.c.reliability,
-            O.c.confidence,
-            O.c.tlp,
-            O.c.first_seen,
-            O.c.last_seen,
-            O.c.times_reported,
-            O.c.notes,
-            O.c.attributes,
-        )
-        .join(E, E.c.id == O.c.enclave_id)
-        .join(S, S.c.id == O.c.source_id)
-        .where(O.c.indicator_pk == _PK)
-        .order_by(E.c.name, S.c.name)
-    )
-    tag_q = (
-        sa.select(E.c.name, T.c.name)
-        .select_from(IT.join(E, E.c.id == IT.c.enclave_id).join(T, T.c.id == IT.c.tag_id))
-        .where(IT.c.indicator_pk == _PK)
-        .order_by(E.c.name, T.c.name)
-    )
-    rep_q = (
-        sa.select(schema.report.c.id, schema.report.c.title, E.c.name.label("enclave"))
-        .join(schema.report_indicator, schema.report_indicator.c.report_id == schema.report.c.id)
-        .join(E, E.c.id == schema.report.c.enclave_id)
-        .where(schema.report_indicator.c.indicator_pk == _PK)
-    )
-    sight_q = (
-        sa.select(
-            E.c.name.label("enclave"),
-            schema.sighting.c.seen_at,
-            schema.sighting.c.location,
-            schema.sighting.c.count,
-        )
-        .join(E, E.c.id == schema.sighting.c.enclave_id)
-        .where(schema.sighting.c.indicator_pk == _PK)
-        .order_by(schema.sighting.c.seen_at.desc())
-    )
-    if scoped:
-        obs_q, tag_q, rep_q, sight_q = (q.where(_VISIBLE) for q in (obs_q, tag_q, rep_q, sight_q))
-    return obs_q, tag_q, rep_q, sight_q
-
-
-_BY_VALUE = {(t, s): _by_value(t, s) for t in (False, True) for s in (False, True)}
-_DETAIL = {s: _detail_queries(s) for s in (False, True)}
-_ENRICHMENTS = (
-    sa.select(
-        schema.enrichment.c.provider,
-        schema.enrichment.c.fetched_at,
-        schema.enrichment.c.verdict,
-        schema.enrichment.c.score,
-    )
-    .where(schema.enrichment.c.indicator_pk == _PK)
-    .order_by(schema.enrichment.c.fetched_at.desc())
+# lookup() is the API's hot path (GET /api/indicators/{value}, GET /api/v1/indicators/
+# {ref}): it runs on the DBAPI (storage.rawread) with SQL strings built once, as
+# SQLAlchemy's per-execution work cost ten to twenty times the indexed SQLite look-ups
+# themselves (bench/api.py). ``{scope}`` is the caller's enclaves, an ``IN`` list.
+_I_COLUMNS = tuple(I.c)
+_SC_COLUMNS = tuple(SC.c)
+_SEL_INDICATOR = "SELECT " + ", ".join(f"i.{c.name}" for c in _I_COLUMNS) + " FROM indicator i"
+_VISIBLE_OBS = (
+    " AND EXISTS (SELECT 1 FROM observation o JOIN enclave e ON e.id = o.enclave_id"
+    " WHERE o.indicator_pk = i.pk AND e.name IN ({scope}))"
 )
+_SQL_OBSERVATIONS = (
+    "SELECT e.name, s.name, s.reliability, o.confidence, o.tlp, o.first_seen, o.last_seen,"
+    " o.times_reported, o.notes, o.attributes"
+    " FROM observation o JOIN enclave e ON e.id = o.enclave_id JOIN source s ON s.id = o.source_id"
+    " WHERE o.indicator_pk = ?{visible} ORDER BY e.name, s.name"
+)
+_OBS_KEYS = (
+    "enclave", "source", "reliability", "confidence", "tlp", "first_seen", "last_seen",
+    "times_reported", "notes", "attributes",
+)  # fmt: skip
+_SQL_TAGS = (
+    "SELECT e.name, t.name FROM indicator_tag it JOIN enclave e ON e.id = it.enclave_id"
+    " JOIN tag t ON t.id = it.tag_id WHERE it.indicator_pk = ?{visible} ORDER BY e.name, t.name"
+)
+_SQL_REPORTS = (
+    "SELECT r.id, r.title, e.name FROM report r"
+    " JOIN report_indicator ri ON ri.report_id = r.id JOIN enclave e ON e.id = r.enclave_id"
+    " WHERE ri.indicator_pk = ?{visible}"
+)
+_SQL_ENRICHMENTS = (
+    "SELECT provider, fetched_at, verdict, score FROM enrichment"
+    " WHERE indicator_pk = ? ORDER BY fetched_at DESC"
+)
+_SQL_SIGHTINGS = (
+    "SELECT e.name, s.seen_at, s.location, s.count FROM sighting s"
+    " JOIN enclave e ON e.id = s.enclave_id WHERE s.indicator_pk = ?{visible}"
+    " ORDER BY s.seen_at DESC"
+)
+# scoring.views' statement: the stored score per visible enclave and its live pin.
+_SQL_SCORES = (
+    "SELECT " + ", ".join(f"sc.{c.name}" for c in _SC_COLUMNS) + ","
+    " e.name, p.created_at, p.actor, p.expires_at"
+    " FROM indicator_score sc JOIN enclave e ON e.id = sc.enclave_id"
+    " LEFT OUTER JOIN risk_override p ON p.indicator_pk = sc.indicator_pk"
+    " AND p.enclave_id = sc.enclave_id AND (p.expires_at IS NULL OR p.expires_at > ?)"
+    " WHERE sc.indicator_pk = ?{visible}"
+)
+#: A score row as scoring's ranking and rendering read it (attribute access).
+_ScoreRow = namedtuple(  # type: ignore[misc]
+    "_ScoreRow",
+    [c.name for c in _SC_COLUMNS] + ["enclave", "pinned_at", "pinned_by", "pinned_until"],
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _LookupSQL:
+    """The statements of one (dialect, number of values, typed, number of enclaves)."""
+
+    by_value: str
+    observations: str
+    tags: str
+    reports: str
+    enrichments: str
+    sightings: str
+    scores: str
+    indicator: tuple[rawread.Convert, ...]
+    observation: tuple[rawread.Convert, ...]
+    score: tuple[rawread.Convert, ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _lookup_sql(pg: bool, n_values: int, typed: bool, n_scope: int | None) -> _LookupSQL:
+    visible = "" if n_scope is None else " AND e.name IN (" + rawread.placeholders(n_scope) + ")"
+    by_value = _SEL_INDICATOR + " WHERE i.value IN (" + rawread.placeholders(n_values) + ")"
+    if typed:
+        by_value += " AND i.type = ?"
+    if n_scope is not None:
+        by_value += _VISIBLE_OBS.format(scope=rawread.placeholders(n_scope))
+
+    def q(text: str) -> str:
+        return rawread.sql(text.format(visible=visible), pg)
+
+    return _LookupSQL(
+        by_value=rawread.sql(by_value, pg),
+        observations=q(_SQL_OBSERVATIONS),
+        tags=q(_SQL_TAGS),
+        reports=q(_SQL_REPORTS),
+        enrichments=q(_SQL_ENRICHMENTS),
+        sightings=q(_SQL_SIGHTINGS),
+        scores=q(_SQL_SCORES),
+        indicator=rawread.converters(_I_COLUMNS, pg),
+        observation=rawread.converters([O.c.attributes], pg),
+        score=rawread.converters(_SC_COLUMNS, pg),
+    )
+
+
+def _convert(row: Sequence[Any], conv: Sequence[rawread.Convert]) -> list[Any]:
+    return [v if f is None else f(v) for v, f in zip(row, conv, strict=False)]
 
 
 def lookup(
@@ -156,40 +178,76 @@ def lookup(
 
     Each dict has the indicator's fields plus ``observations`` (enclave, source, TLP,
     confidence, first/last seen, times reported, notes, attributes), ``tags``
-    (enclave → names), ``reports``, ``enrichments`` and ``sightings``.
+    (enclave → names), ``reports``, ``enrichments``, ``sightings`` and the stored
+    score of the visible enclaves (``score``, ``risk``, ``risk_detail``).
     """
-    params: dict[str, Any] = {"values": candidate_values(value)}
+    values = candidate_values(value)
+    params: list[Any] = list(values)
     if type:
-        params["type"] = resolve_type(type).value
-    if scope is not None:
-        params["scope"] = list(scope)
-    with store.read() as conn:
-        found = conn.execute(_BY_VALUE[bool(type), scope is not None], params).mappings()
-        rows = [dict(r) for r in found]
-        return [_detail(conn, row, scope) for row in rows]
+        params.append(resolve_type(type).value)
+    enclaves = None if scope is None else list(scope)
+    if not values or enclaves == []:
+        return []  # nothing to look for, or nothing the caller may see
+    if enclaves is not None:
+        params += enclaves
+    sql = _lookup_sql(rawread.is_pg(store), len(values), bool(type), _len(enclaves))
+    with rawread.cursor(store) as cur:
+        cur.execute(sql.by_value, params)
+        names = [c.name for c in _I_COLUMNS]
+        rows = [dict(zip(names, _convert(r, sql.indicator), strict=True)) for r in cur.fetchall()]
+        return [_detail(cur, sql, row, enclaves) for row in rows]
 
 
-def _detail(conn: Connection, row: dict[str, Any], scope: Scope) -> dict[str, Any]:
+def _len(xs: list[str] | None) -> int | None:
+    return None if xs is None else len(xs)
+
+
+def _detail(
+    cur: rawread.Cursor, sql: _LookupSQL, row: dict[str, Any], enclaves: list[str] | None
+) -> dict[str, Any]:
     pk = row.pop("pk")
-    params: dict[str, Any] = {"pk": pk}
-    if scope is not None:
-        params["scope"] = list(scope)
-    obs_q, tag_q, rep_q, sight_q = _DETAIL[scope is not None]
-    observations = [dict(r) for r in conn.execute(obs_q, params).mappings()]
+    params: list[Any] = [pk] if enclaves is None else [pk, *enclaves]
+    cur.execute(sql.observations, params)
+    (attrs,) = sql.observation
+    observations = [
+        dict(zip(_OBS_KEYS, (*r[:-1], r[-1] if attrs is None else attrs(r[-1])), strict=True))
+        for r in cur.fetchall()
+    ]
     tags: dict[str, list[str]] = {}
-    for enclave, name in conn.execute(tag_q, params):
+    cur.execute(sql.tags, params)
+    for enclave, name in cur.fetchall():
         tags.setdefault(enclave, []).append(name)
-    if scope is not None and observations:
+    if enclaves is not None and observations:
         # Seen-times from what the caller can see, not from every enclave.
         row["first_seen"] = min(o["first_seen"] for o in observations)
         row["last_seen"] = max(o["last_seen"] for o in observations)
     row["observations"] = observations
     row["tags"] = tags
-    row["reports"] = [dict(r) for r in conn.execute(rep_q, params).mappings()]
-    row["enrichments"] = [dict(r) for r in conn.execute(_ENRICHMENTS, {"pk": pk}).mappings()]
-    row["sightings"] = [dict(r) for r in conn.execute(sight_q, params).mappings()]
-    # The stored score of the caller's visible enclaves (never computed here).
-    risk = scoring.view(conn, pk, scope)
+    cur.execute(sql.reports, params)
+    row["reports"] = [
+        {"id": rid, "title": title, "enclave": enclave} for rid, title, enclave in cur.fetchall()
+    ]
+    cur.execute(sql.enrichments, [pk])
+    row["enrichments"] = [
+        {"provider": p, "fetched_at": at, "verdict": v, "score": sc}
+        for p, at, v, sc in cur.fetchall()
+    ]
+    cur.execute(sql.sightings, params)
+    row["sightings"] = [
+        {"enclave": e, "seen_at": at, "location": loc, "count": n}
+        for e, at, loc, n in cur.fetchall()
+    ]
+    # The stored score of the caller's visible enclaves (never computed here), chosen
+    # and rendered as scoring.views does.
+    at = int(time.time())
+    cur.execute(sql.scores, [at, *params])
+    best: _ScoreRow | None = None
+    n_sc = len(_SC_COLUMNS)
+    for r in cur.fetchall():
+        cand = _ScoreRow(*_convert(r[:n_sc], sql.score), *r[n_sc:])
+        if best is None or scoring._rank(cand) > scoring._rank(best):
+            best = cand
+    risk = None if best is None else scoring._render(best, at)
     row["score"] = None if risk is None else risk["score"]
     row["risk"] = "unknown" if risk is None else risk["risk"]
     row["risk_detail"] = risk
