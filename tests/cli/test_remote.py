@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from spoorhound.cli.main import cli
-from spoorhound.client import Client
+from spoorhound.client import Client, NotFound
 
 SEED = "evil.example.com\n198.51.100.7\nhttp://evil.example.com/gate.php\n"
 
@@ -226,3 +226,107 @@ def test_client_saved_searches_and_reports(seeded: Server, tmp_path: Path) -> No
         assert report["indicators"][0] == {
             **report["indicators"][0], "value": "c2.nightjar-ops.net", "occurrences": 2,
         }  # fmt: skip
+
+
+def test_export_remote_equals_local_and_is_written_atomically(
+    seeded: Server, tmp_path: Path
+) -> None:
+    args = ("export", "--tag", "c2", "--format", "jsonl", "--include-safelisted")
+    out = tmp_path / "c2.jsonl"
+    r = remote(seeded, *args, "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert f"to {out}" in r.stderr and "TLP:" in r.stderr
+    here = local(seeded, *args)
+    assert here.exit_code == 0, here.output
+    assert out.read_text() == here.stdout
+    values = {json.loads(line)["value"] for line in here.stdout.splitlines()}
+    assert {"evil.example.com", "http://evil.example.com/gate.php"} <= values
+    # a query the server refuses: exit 1 with its message, the old file untouched
+    r = remote(seeded, "export", "-q", "risk >>= high", "-o", str(out))
+    assert r.exit_code == 1 and "422" in r.output
+    assert out.read_text() == here.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["c2.jsonl"]
+
+
+def test_client_scores_verdicts_pins_and_sightings(seeded: Server) -> None:
+    v = "zq-remote-c2.top"
+    with Client(seeded.url, seeded.key) as api:
+        api.create_indicator(v, "default", source="ir-team", confidence=40)
+        before = api.score(v)["score"]
+        assert before is not None and before["score"] < 90 and before["pinned"] is None
+        pinned = api.pin(v, "critical", "default", comment="seen on the proxy")["score"]
+        assert pinned["risk"] == "critical" and pinned["pinned"]["by"] == "admin"
+        assert pinned["risk_recommended"] == before["risk"]  # the formula's level stays visible
+        assert api.unpin(v, "default")["score"]["pinned"] is None
+        with pytest.raises(NotFound):
+            api.unpin(v, "default")
+        after = api.add_verdict(v, "malicious", "default", comment="IR-12")["score"]
+        assert after["score"] >= 90 > before["score"]  # confirmed malicious floors the score
+        assert [(x["verdict"], x["comment"]) for x in api.verdicts(v)] == [("malicious", "IR-12")]
+        seen = api.add_sighting(v, "default", location="proxy-1")["score"]
+        assert any(f["kind"] == "sighting" for f in seen["risk_factors"])
+        assert {"name": "ir-team", "reliability": 3, "indicators": 1} in api.sources()
+
+
+def test_verdict_pin_unpin_sighting_remote(seeded: Server) -> None:
+    v = "zq-remote-cli.top"
+    with Client(seeded.url, seeded.key) as api:
+        api.create_indicator(v, "default", source="ir-team")
+    r = remote(seeded, "pin", v, "high", "--enclave", "default", "--until", "30d")
+    assert r.exit_code == 0, r.output
+    assert f"{v} pinned to high in default" in r.stderr and "risk high" in r.stdout
+    assert "pinned by admin" in r.stdout
+    r = remote(seeded, "unpin", v, "--enclave", "default")
+    assert r.exit_code == 0 and "unpinned" in r.stderr, r.output
+    r = remote(seeded, "unpin", v, "--enclave", "default")
+    assert r.exit_code == 1 and "no pin in that enclave" in r.output
+    r = remote(seeded, "verdict", v, "false-positive", "--enclave", "default", "--json")
+    assert r.exit_code == 0, r.output
+    score = json.loads(r.stdout)["score"]
+    assert score["score"] == 0 and any(f["kind"] == "verdict" for f in score["risk_factors"])
+    r = remote(seeded, "sighting", v, "--enclave", "default", "--at", "-2h", "--location", "fw-1")
+    assert r.exit_code == 0 and f"sighting of {v} recorded in default" in r.stderr, r.output
+    # the local view of the same database agrees
+    looked = json.loads(local(seeded, "lookup", v, "--json").stdout)[0]
+    assert looked["risk_detail"]["score"] == 0
+    # a read-only key may not write
+    with Client(seeded.url, seeded.key) as api:
+        ro = api.create_key(scope="read", name="ro")["key"]
+    r = remote(seeded, "pin", v, "low", "--enclave", "default", key=ro)
+    assert r.exit_code == 1 and "403" in r.output
+
+
+def test_client_edits_safelists_enrichment_and_audit(seeded: Server) -> None:
+    v = "zq-client-edit.top"
+    with Client(seeded.url, seeded.key) as api:
+        api.create_indicator(v, "default", source="ir-team", tlp="green")
+        got = api.update_indicator(v, "default", source="ir-team", tlp="amber",
+                                   add_tags=["ddos"])  # fmt: skip
+        ind = got["indicators"][0]
+        obs = [o for o in ind["observations"] if o["source"] == "ir-team"]
+        assert obs[0]["tlp"] == "amber" and "ddos" in ind["tags"]["default"], ind
+        # safelists: add an entry, the value is vetoed; remove it, the veto ends
+        api.create_safelist("corp", "our own names")
+        entry = api.add_safelist_entry("corp", v, reason="ours after all")
+        assert api.check_safelist(v, warninglists=False)["safelisted"] is True
+        assert api.score(v)["score"]["score"] == 0
+        assert [s["entries"] for s in api.safelists() if s["name"] == "corp"] == [1]
+        assert api.safelist("corp")["entries"][0]["pattern"] == v
+        api.remove_safelist_entry("corp", entry["id"])
+        assert api.check_safelist(v, warninglists=False)["safelisted"] is False
+        api.delete_safelist("corp")
+        with pytest.raises(NotFound):
+            api.safelist("corp")
+        # an enrichment job with an offline provider, followed to its end
+        job = api.wait_job(api.enrich(value=v, providers=["ipclass", "lexical"]), timeout=60)
+        assert job["status"] == "done", job
+        # delete: gone for good once no observation is left
+        assert api.delete_indicator(v, "default")["deleted"] >= 1
+        with pytest.raises(NotFound):
+            api.indicator(v)
+        actions = [a["action"] for a in api.audit(limit=50)]
+        assert {"safelist.create", "safelist.entry.add", "safelist.entry.remove"} <= set(actions)
+        me = api.me()
+        assert api.user(me["name"])["name"] == me["name"]
+        key_id = api.keys()[0]["id"]
+        assert api.key(key_id)["id"] == key_id and "secret" not in str(api.key(key_id)).lower()

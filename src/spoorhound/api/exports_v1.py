@@ -22,7 +22,6 @@ from spoorhound.api.auth import CallerDep
 from spoorhound.api.inputs import reject_nul
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import exports as export_service
-from spoorhound.services.jobs import now
 from spoorhound.storage.engine import Store
 
 __all__ = ["router"]
@@ -63,20 +62,18 @@ def export_indicators(
     if enclave:
         # A requested enclave narrows the caller's scope; it can never widen it.
         scope = [e for e in enclave if caller.scope is None or e in caller.scope]
-    at = now()
     try:
-        tlp = export_service.export_tlp(store, q, scope=scope, at=at)
+        out = export_service.export(
+            store, q, format, scope=scope, include_safelisted=include_safelisted
+        )
     except QuerySyntaxError as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
-    rows = export_service.export_rows(
-        store, q, scope=scope, ceiling=tlp, at=at, include_safelisted=include_safelisted
-    )
     headers = {
         "Content-Disposition": f'attachment; filename="spoorhound-export.{_EXTENSIONS[format]}"',
-        "X-TLP": (tlp or "unmarked").upper(),
+        "X-TLP": (out.tlp or "unmarked").upper(),
     }
     return StreamingResponse(
-        export_service.serialize(format, rows, tlp=tlp),
+        out.chunks,
         media_type=export_service.MEDIA_TYPES[format],
         headers=headers,
     )

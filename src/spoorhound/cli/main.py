@@ -24,7 +24,9 @@ from rich.progress import (
 from spoorhound import __version__
 from spoorhound.cli import enrich_cmd, score_cmd
 from spoorhound.cli.access_cmd import register as register_access
+from spoorhound.cli.export_cmd import export
 from spoorhound.cli.extract_cmd import extract
+from spoorhound.cli.filters import filter_options
 from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
@@ -455,25 +457,6 @@ def _filter(
     )
 
 
-def filter_options(f: Any) -> Any:
-    """The simple search filters shared by `search` and `tag`."""
-    for opt in reversed(
-        [
-            click.option("--type", "itype", help="Indicator type (ipv4, domain, url, sha256, …)."),
-            click.option("--tag", help="Carrying this tag."),
-            click.option("--enclave", help="Observed in this enclave."),
-            click.option(
-                "--value",
-                help="Value substring, or wildcard pattern with * (e.g. '*.example.com').",
-            ),
-            click.option("--since", help="Last seen since: 7d, 24h, 2w or a date."),
-            click.option("--source", help="Reported by this source."),
-        ]
-    ):
-        f = opt(f)
-    return f
-
-
 @cli.command()
 @filter_options
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
@@ -669,6 +652,7 @@ def serve(
 
 
 cli.add_command(extract)
+cli.add_command(export)
 register_access(cli)
 enrich_cmd.register(cli)
 cli.add_command(model_group)

@@ -19,6 +19,10 @@ The remote forms:
 ``stats``           ``GET /api/v1/stats``
 ``enclave list``    ``GET /api/v1/enclaves``
 ``jobs show``       ``GET /api/v1/jobs/{id}``
+``export``          ``GET /api/v1/exports`` (streamed to the file or stdout)
+``verdict``         ``POST /api/v1/indicators/{ref}/verdicts``
+``pin``, ``unpin``  ``PUT`` / ``DELETE /api/v1/indicators/{ref}/pin``
+``sighting``        ``POST /api/v1/indicators/{ref}/sightings``
 ==================  ===========================================================
 """
 
@@ -36,13 +40,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
 
+from spoorhound.cli import score_cmd
 from spoorhound.cli.enrich_cmd import print_history
+from spoorhound.cli.export_cmd import export
+from spoorhound.cli.filters import filter_options, filter_query
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.client import Client, NotFound, SpoorhoundError
 from spoorhound.core.context import parse_confidence, parse_tlp
-from spoorhound.core.timespec import parse_since
 
-__all__ = ["RemoteAwareGroup", "remote_options"]
+__all__ = ["RemoteAwareGroup", "api_client", "remote_options"]
 
 err = Console(stderr=True)
 
@@ -114,7 +120,7 @@ def _no_remote_form(name: str) -> click.Command:
 
 
 @contextmanager
-def _api(ctx: click.Context) -> Iterator[Client]:
+def api_client(ctx: click.Context) -> Iterator[Client]:
     """A client for the root's ``--server`` / ``--key``; API errors become CLI errors."""
     params = ctx.find_root().params
     server: str = params["server"]
@@ -159,56 +165,6 @@ def _output_options(f: Any) -> Any:
     return f
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def filter_query(
-    *,
-    itype: str | None = None,
-    tag: str | None = None,
-    enclave: str | None = None,
-    value: str | None = None,
-    since: str | None = None,
-    source: str | None = None,
-    at: int | None = None,
-) -> str:
-    """The query-language equivalent of the local search filters (all of them must hold)."""
-    terms = []
-    if itype:
-        terms.append(f"type = {_quote(itype)}")
-    if tag:
-        terms.append(f"tag = {_quote(tag)}")
-    if enclave:
-        terms.append(f"enclave = {_quote(enclave)}")
-    if source:
-        terms.append(f"source = {_quote(source)}")
-    if value:
-        terms.append(f"value ~ {_quote(value if '*' in value else f'*{value}*')}")
-    if since:
-        try:
-            epoch = parse_since(since, int(time.time()) if at is None else at)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="--since") from None
-        terms.append(f"last_seen >= {epoch}")
-    return " and ".join(terms)
-
-
-def _filter_options(f: Any) -> Any:
-    for opt in reversed(
-        [
-            click.option("--type", "itype", help="Indicator type (ipv4, domain, url, sha256, …)."),
-            click.option("--tag", help="Carrying this tag."),
-            click.option("--enclave", help="Observed in this enclave."),
-            click.option("--value", help="Value substring, or wildcard pattern with *."),
-            click.option("--since", help="Last seen since: 7d, 24h, 2w or a date."),
-            click.option("--source", help="Reported by this source."),
-        ]
-    ):
-        f = opt(f)
-    return f
-
-
 # --- lookup, search, tags ------------------------------------------------------------
 
 
@@ -228,7 +184,7 @@ def lookup(
     fmt: str | None,
 ) -> None:
     """Everything the server lets this key see about VALUE."""
-    with _api(ctx) as api:
+    with api_client(ctx) as api:
         try:
             if history:
                 found = api.history(value, enclaves=list(enclaves) or None)["indicators"]
@@ -287,7 +243,7 @@ def print_indicators(found: list[dict[str, Any]]) -> None:
 
 
 @click.command("search")
-@_filter_options
+@filter_options
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @_output_options
 @click.pass_context
@@ -305,7 +261,7 @@ def search(
     """Find indicators on the server by type, tag, enclave, source, value and recency."""
     q = filter_query(itype=itype, tag=tag, enclave=enclave, value=value, since=since, source=source)
     rows = []
-    with _api(ctx) as api:
+    with api_client(ctx) as api:
         for row in api.iter_search(q, page_size=min(limit, 1000)):
             rows.append(row)
             if len(rows) >= limit:
@@ -319,7 +275,7 @@ def tag_group() -> None:
 
 
 def _tag_cmd(add: bool) -> click.Command:
-    @_filter_options
+    @filter_options
     @click.argument("name")
     @click.pass_context
     def cmd(
@@ -339,7 +295,7 @@ def _tag_cmd(add: bool) -> click.Command:
                 "give at least one filter (--type, --tag, --value, --since, --source)"
             )
         q = filter_query(itype=itype, tag=tag, value=value, since=since, source=source)
-        with _api(ctx) as api:
+        with api_client(ctx) as api:
             n = (api.add_tag if add else api.remove_tag)(name, enclave, q)
         err.print(
             f"{'tagged' if add else 'untagged'} {n:,} indicators in enclave {enclave} with {name!r}"
@@ -420,7 +376,7 @@ def ingest(
         "name": os.path.basename(path) if path != "-" else "stdin",
     }
     size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else None
-    with _api(ctx) as api, _open(path) as data:
+    with api_client(ctx) as api, _open(path) as data:
         job_id = api.submit_bulk(data, enclave, **params)
         if no_wait:
             click.echo(job_id)
@@ -545,7 +501,7 @@ def _print_ingest(result: dict[str, Any], show_errors: int) -> None:
 @click.pass_context
 def stats(ctx: click.Context, fmt: str | None) -> None:
     """Indicator counts by type, enclave, tag and source (what this key can see)."""
-    with _api(ctx) as api:
+    with api_client(ctx) as api:
         data = api.stats()
     if fmt == "json":
         emit_json(data)
@@ -568,7 +524,7 @@ def enclave_group() -> None:
 @click.pass_context
 def enclave_list(ctx: click.Context, fmt: str | None) -> None:
     """List the enclaves this key can see, with indicator counts and its permission."""
-    with _api(ctx) as api:
+    with api_client(ctx) as api:
         rows = api.enclaves()
     emit(rows, ["name", "indicators", "description", "created_at"], fmt=fmt or "table")
 
@@ -584,7 +540,7 @@ def jobs_group() -> None:
 @click.pass_context
 def jobs_show(ctx: click.Context, job_id: str, as_json: bool) -> None:
     """Status, progress and messages of job JOB_ID."""
-    with _api(ctx) as api:
+    with api_client(ctx) as api:
         job = api.job(job_id)
     if as_json:
         emit_json(job)
@@ -614,4 +570,9 @@ REMOTE_COMMANDS: dict[str, click.Command] = {
     "stats": stats,
     "enclave": enclave_group,
     "jobs": jobs_group,
+    "export": export,
+    "verdict": score_cmd.verdict_cmd,
+    "pin": score_cmd.pin_cmd,
+    "unpin": score_cmd.unpin_cmd,
+    "sighting": score_cmd.sighting_cmd,
 }

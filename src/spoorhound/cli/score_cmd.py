@@ -9,8 +9,9 @@ workers); run it from cron when no server runs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import click
 from rich.console import Console
@@ -21,6 +22,9 @@ from spoorhound.core.timespec import parse_since
 from spoorhound.services import scoring, sources, verdicts
 from spoorhound.services.jobs import now
 from spoorhound.storage.engine import Store
+
+if TYPE_CHECKING:
+    from spoorhound.client import Client
 
 __all__ = ["register", "risk_lines"]
 
@@ -89,7 +93,7 @@ def risk_lines(risk: dict[str, Any] | None) -> list[str]:
     for f in risk["risk_factors"][:12]:
         sign = "+" if f["points"] >= 0 else ""
         out.append(f"    {sign}{f['points']:g}  {f['text']}")
-        for d in f.get("detail", [])[:3]:
+        for d in (f.get("detail") or [])[:3]:  # the API sends null
             out.append(f"           {d.get('text', d.get('feature'))}")
     return out
 
@@ -116,6 +120,21 @@ def verdict_cmd(
     as_json: bool,
 ) -> None:
     """Record an analyst VERDICT on VALUE: malicious (confirmed), false-positive or benign."""
+    kind: Any = verdict.lower().replace("-", "_")  # the API's spelling; it validates
+    if _remote(
+        ctx,
+        lambda api: api.add_verdict(
+            value,
+            kind,
+            enclave,
+            comment=comment,
+            safelist=safelist,
+            type=itype,
+        ),
+        as_json,
+        f"{verdict.lower()} recorded on {value} in {enclave}",
+    ):
+        return
     store = _state(ctx).store()
     res = _run(
         verdicts.record_verdict,
@@ -130,6 +149,24 @@ def verdict_cmd(
         itype=itype,
     )
     _done(store, res, as_json, f"{res['verdict']} recorded on {res['indicator']} in {enclave}")
+
+
+def _remote(ctx: click.Context, call: Callable[[Client], Any], as_json: bool, message: str) -> bool:
+    """With ``--server``: run ``call`` through the API and print what ``_done`` prints."""
+    if not ctx.find_root().params.get("server"):
+        return False
+    from spoorhound.cli.remote import api_client  # here: remote imports this module
+
+    with api_client(ctx) as api:
+        res = call(api)
+    if as_json:
+        emit_json(res)
+    else:
+        err.print(f"[green]{message}[/]")
+        console = Console()
+        for line in risk_lines(res["score"]):
+            console.print(line)
+    return True
 
 
 def _done(store: Store, res: dict[str, Any], as_json: bool, message: str) -> None:
@@ -166,6 +203,16 @@ def pin_cmd(
     as_json: bool,
 ) -> None:
     """Pin VALUE's risk LEVEL in an enclave; the formula's recommendation stays visible."""
+    expires_at = _when(until, "--until", future=True)
+    if _remote(
+        ctx,
+        lambda api: api.pin(
+            value, level.lower(), enclave, comment=comment, expires_at=expires_at, type=itype
+        ),
+        as_json,
+        f"{value} pinned to {level} in {enclave}",
+    ):
+        return
     store = _state(ctx).store()
     res = _run(
         verdicts.pin,
@@ -176,7 +223,7 @@ def pin_cmd(
         actor=ACTOR,
         scorer=scorer_for(ctx, store),
         comment=comment,
-        expires_at=_when(until, "--until", future=True),
+        expires_at=expires_at,
         itype=itype,
     )
     _done(store, res, as_json, f"{res['indicator']} pinned to {level} in {enclave}")
@@ -189,6 +236,13 @@ def pin_cmd(
 @click.pass_context
 def unpin_cmd(ctx: click.Context, value: str, enclave: str, itype: str | None) -> None:
     """Remove the pinned level of VALUE in an enclave (the formula's score applies again)."""
+    if ctx.find_root().params.get("server"):
+        from spoorhound.cli.remote import api_client
+
+        with api_client(ctx) as api:
+            api.unpin(value, enclave, type=itype)  # no pin: "not found: no pin …", exit 1
+        err.print(f"[green]unpinned[/] {value} in {enclave}")
+        return
     store = _state(ctx).store()
     removed = _run(
         verdicts.unpin,
@@ -225,6 +279,16 @@ def sighting_cmd(
     as_json: bool,
 ) -> None:
     """Record that VALUE was seen in our network (restarts its score's age decay)."""
+    seen_at = _when(seen, "--at", future=False)
+    if _remote(
+        ctx,
+        lambda api: api.add_sighting(
+            value, enclave, seen_at=seen_at, location=location, count=count, type=itype
+        ),
+        as_json,
+        f"sighting of {value} recorded in {enclave}",
+    ):
+        return
     store = _state(ctx).store()
     res = _run(
         verdicts.record_sighting,
@@ -233,7 +297,7 @@ def sighting_cmd(
         enclave=enclave,
         actor=ACTOR,
         scorer=scorer_for(ctx, store),
-        seen_at=_when(seen, "--at", future=False),
+        seen_at=seen_at,
         location=location,
         count=count,
         itype=itype,

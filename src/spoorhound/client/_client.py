@@ -251,6 +251,35 @@ class Client:
         result: dict[str, Any] = self.request("POST", "/api/v1/indicators", json=body)
         return result
 
+    def update_indicator(self, ref: str, enclave: str, **changes: Any) -> dict[str, Any]:
+        """Change this key's observation of ``ref`` in ``enclave``: ``source`` (which
+        observation), ``tlp``, ``confidence``, ``notes`` (``None`` clears them),
+        ``add_tags``, ``remove_tags``, ``type``; returns the indicator as :meth:`indicator`."""
+        itype = changes.pop("type", None)
+        result: dict[str, Any] = self.request(
+            "PATCH", f"/api/v1/indicators/{_seg(ref)}", json={"enclave": enclave, **changes},
+            params=_clean({"type": itype}),
+        )  # fmt: skip
+        return result
+
+    def delete_indicator(
+        self, ref: str, enclave: str, *, source: str | None = None, type: str | None = None
+    ) -> dict[str, Any]:
+        """Delete ``ref``'s observations in ``enclave`` (only ``source``'s, if given); the
+        indicator goes when none is left anywhere. NotFound when the enclave holds none."""
+        result: dict[str, Any] = self.request(
+            "DELETE", f"/api/v1/indicators/{_seg(ref)}",
+            params=_clean({"enclave": enclave, "source": source, "type": type}),
+        )  # fmt: skip
+        return result
+
+    def enrich(self, **selection: Any) -> str:
+        """Start enriching the indicators ``selection`` picks (``type``, ``tag``,
+        ``enclave``, ``value``, ``since``, ``source``, ``providers``, ``force``);
+        returns the job id (see :meth:`job` / :meth:`wait_job`)."""
+        got = self.request("POST", "/api/enrich", json=_clean(selection))
+        return str(got["job_id"])
+
     def submit_bulk(
         self,
         data: bytes | str | IO[bytes] | Sequence[str | Mapping[str, Any]],
@@ -351,6 +380,182 @@ class Client:
         result: dict[str, Any] = self._get(f"/api/v1/reports/{_seg(report_id)}")
         return result
 
+    # -- scores, verdicts, pins, sightings, sources -------------------------------------
+
+    def score(self, ref: str, *, type: str | None = None) -> dict[str, Any]:
+        """The stored score of ``ref`` as this key's enclaves see it:
+        ``{"id", "type", "value", "score": {"score", "risk", "factors", …} | None}``."""
+        result: dict[str, Any] = self._get(f"/api/v1/indicators/{_seg(ref)}/score", type=type)
+        return result
+
+    def verdicts(self, ref: str, *, type: str | None = None) -> list[dict[str, Any]]:
+        """Analyst verdicts on ``ref`` in this key's enclaves, newest first."""
+        result: list[dict[str, Any]] = self._get(
+            f"/api/v1/indicators/{_seg(ref)}/verdicts", type=type
+        )
+        return result
+
+    def add_verdict(
+        self,
+        ref: str,
+        verdict: Literal["malicious", "false_positive", "benign"],
+        enclave: str,
+        *,
+        comment: str | None = None,
+        safelist: str | None = None,
+        type: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a verdict in ``enclave``; returns the new score (as :meth:`score`)."""
+        body = _clean({"verdict": verdict, "enclave": enclave, "comment": comment,
+                       "safelist": safelist})  # fmt: skip
+        result: dict[str, Any] = self.request(
+            "POST",
+            f"/api/v1/indicators/{_seg(ref)}/verdicts",
+            json=body,
+            params=_clean({"type": type}),
+        )
+        return result
+
+    def pin(
+        self,
+        ref: str,
+        risk: str,
+        enclave: str,
+        *,
+        comment: str | None = None,
+        expires_at: int | None = None,
+        type: str | None = None,
+    ) -> dict[str, Any]:
+        """Pin ``ref``'s risk level in ``enclave`` (until ``expires_at``, epoch seconds)."""
+        body = _clean({"risk": risk, "enclave": enclave, "comment": comment,
+                       "expires_at": expires_at})  # fmt: skip
+        result: dict[str, Any] = self.request(
+            "PUT", f"/api/v1/indicators/{_seg(ref)}/pin", json=body, params=_clean({"type": type})
+        )
+        return result
+
+    def unpin(self, ref: str, enclave: str, *, type: str | None = None) -> dict[str, Any]:
+        """Remove the pin in ``enclave`` (NotFound when there is none); returns the new score."""
+        result: dict[str, Any] = self.request(
+            "DELETE", f"/api/v1/indicators/{_seg(ref)}/pin",
+            params=_clean({"enclave": enclave, "type": type}),
+        )  # fmt: skip
+        return result
+
+    def add_sighting(
+        self,
+        ref: str,
+        enclave: str,
+        *,
+        seen_at: int | None = None,
+        location: str | None = None,
+        count: int = 1,
+        type: str | None = None,
+    ) -> dict[str, Any]:
+        """Record that ``ref`` was seen (restarts its decay); returns the new score."""
+        body = _clean({"enclave": enclave, "seen_at": seen_at, "location": location,
+                       "count": count})  # fmt: skip
+        result: dict[str, Any] = self.request(
+            "POST", f"/api/v1/indicators/{_seg(ref)}/sightings", json=body,
+            params=_clean({"type": type}),
+        )  # fmt: skip
+        return result
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Sources with observations in this key's enclaves: ``[{"name", "reliability", "indicators"}]``."""
+        result: list[dict[str, Any]] = self._get("/api/v1/sources")
+        return result
+
+    def set_source_reliability(self, name: str, reliability: int) -> dict[str, Any]:
+        """Set a source's reliability 1–5 (administrators); its indicators are rescored."""
+        result: dict[str, Any] = self.request(
+            "PUT", f"/api/v1/sources/{_seg(name)}", json={"reliability": reliability}
+        )
+        return result
+
+    # -- safelists ----------------------------------------------------------------------
+
+    def safelists(self) -> list[dict[str, Any]]:
+        """The named safelists with their live and expired entry counts."""
+        result: list[dict[str, Any]] = self._get("/api/v1/safelists")
+        return result
+
+    def safelist(self, name: str) -> dict[str, Any]:
+        """One safelist with every entry (expired ones flagged)."""
+        result: dict[str, Any] = self._get(f"/api/v1/safelists/{_seg(name)}")
+        return result
+
+    def create_safelist(self, name: str, description: str | None = None) -> dict[str, Any]:
+        """Create an empty safelist (administrators)."""
+        body = _clean({"name": name, "description": description})
+        result: dict[str, Any] = self.request("POST", "/api/v1/safelists", json=body)
+        return result
+
+    def delete_safelist(self, name: str) -> None:
+        """Delete a safelist and its entries (administrators); its vetoes end at once."""
+        self.request("DELETE", f"/api/v1/safelists/{_seg(name)}")
+
+    def add_safelist_entry(self, name: str, pattern: str, **fields: Any) -> dict[str, Any]:
+        """Add ``pattern`` (a value, ``*.domain``, CIDR or ``re:regex``) with ``kind``,
+        ``type``, ``reason``, ``expires`` (``30d`` or a date); matching indicators are
+        rescored. Administrators."""
+        body = {"pattern": pattern, **_clean(fields)}
+        result: dict[str, Any] = self.request(
+            "POST", f"/api/v1/safelists/{_seg(name)}/entries", json=body
+        )
+        return result
+
+    def remove_safelist_entry(self, name: str, entry_id: int) -> dict[str, Any]:
+        """Remove one entry (administrators); the indicators it vetoed are rescored."""
+        result: dict[str, Any] = self.request(
+            "DELETE", f"/api/v1/safelists/{_seg(name)}/entries/{int(entry_id)}"
+        )
+        return result
+
+    def check_safelist(
+        self, value: str, *, type: str | None = None, warninglists: bool = True,
+        popularity: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Which safelist entry or vetoing warninglist would veto ``value``, if any."""
+        result: dict[str, Any] = self._get(
+            "/api/v1/safelists/check", value=value, type=type,
+            warninglists=str(warninglists).lower(), popularity=str(popularity).lower(),
+        )  # fmt: skip
+        return result
+
+    # -- exports ------------------------------------------------------------------------
+
+    def export(
+        self,
+        q: str = "",
+        *,
+        format: Literal["csv", "jsonl", "stix", "misp", "plain"] = "csv",
+        enclaves: Sequence[str] | None = None,
+        include_safelisted: bool = False,
+        chunk_size: int = 65_536,
+    ) -> Iterator[tuple[str, bytes]]:
+        """Stream the export of ``q``: yields ``(tlp, chunk)`` pairs, ``tlp`` being the
+        export's TLP from the ``X-TLP`` header (the same on every chunk).
+
+        TLP:RED and TLP:AMBER+STRICT never leave their enclave, so they are not in it;
+        safelisted indicators are left out unless ``include_safelisted``.
+        """
+        params = _clean({"q": q, "format": format, "enclave": _list(enclaves),
+                         "include_safelisted": "true" if include_safelisted else None})  # fmt: skip
+        path = "/api/v1/exports"
+        try:
+            with self._http.stream("GET", path, params=params) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    raise self._error(resp, "GET", path)
+                tlp = resp.headers.get("x-tlp", "UNMARKED")
+                for chunk in resp.iter_bytes(chunk_size):
+                    yield tlp, chunk
+        except httpx.TimeoutException as e:
+            raise TransportError(f"GET {path}: timed out ({type(e).__name__})") from None
+        except httpx.HTTPError as e:
+            raise TransportError(f"GET {path}: {type(e).__name__}: {e}") from None
+
     # -- tags -------------------------------------------------------------------------
 
     def add_tag(self, tag: str, enclave: str, query: str = "") -> int:
@@ -409,6 +614,11 @@ class Client:
         result: list[dict[str, Any]] = self._get("/api/v1/users")
         return result
 
+    def user(self, name: str) -> dict[str, Any]:
+        """One user with their enclave memberships (administrators, or the user)."""
+        result: dict[str, Any] = self._get(f"/api/v1/users/{_seg(name)}")
+        return result
+
     def create_user(self, name: str, role: str = "analyst") -> dict[str, Any]:
         """Create a user (administrators, write key)."""
         body = {"name": name, "role": role}
@@ -434,9 +644,19 @@ class Client:
         result: dict[str, Any] = self.request("POST", "/api/v1/keys", json=_clean(fields))
         return result
 
+    def key(self, key_id: int) -> dict[str, Any]:
+        """One API key's metadata (never its secret)."""
+        result: dict[str, Any] = self._get(f"/api/v1/keys/{int(key_id)}")
+        return result
+
     def revoke_key(self, key_id: int) -> None:
         """Revoke a key."""
         self.request("DELETE", f"/api/v1/keys/{int(key_id)}")
+
+    def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest audit-log entries, newest first (administrators)."""
+        result: list[dict[str, Any]] = self._get("/api/v1/audit", limit=limit)
+        return result
 
     # -- analysis -----------------------------------------------------------------------
 

@@ -38,7 +38,9 @@ from spoorhound.storage.query_sql import compile_query
 __all__ = [
     "FORMATS",
     "MEDIA_TYPES",
+    "Export",
     "ExportRow",
+    "export",
     "export_rows",
     "export_tlp",
     "serialize",
@@ -295,8 +297,10 @@ def _stix_marking(tlp: str) -> dict[str, Any]:
 
 
 def _stix(rows: Iterable[ExportRow]) -> Iterator[bytes]:
-    yield b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":['
-    sep = b""
+    # STIX 2.1 §8: a bundle's `objects`, when present, holds one or more objects, so
+    # an export with nothing to say is a bundle without it.
+    head = b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'"'
+    sep = b',"objects":['
     used: set[str] = set()
     for r in rows:
         obj = _stix_indicator(r)
@@ -304,12 +308,11 @@ def _stix(rows: Iterable[ExportRow]) -> Iterator[bytes]:
             continue
         if r.tlp is not None:
             used.add(r.tlp)
-        yield sep + orjson.dumps(obj)
-        sep = b","
+        yield head + sep + orjson.dumps(obj)
+        head, sep = b"", b","
     for tlp in sorted(used, key=rank):
         yield sep + orjson.dumps(_stix_marking(tlp))
-        sep = b","
-    yield b"]}\n"
+    yield head + b"}\n" if head else b"]}\n"
 
 
 _MISP_TYPES = {
@@ -402,3 +405,47 @@ def serialize(fmt: str, rows: Iterable[ExportRow], *, tlp: str | None) -> Iterat
     if fmt == "misp":
         return _misp(rows, tlp)
     raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+@dataclass
+class Export:
+    """An export being streamed: its TLP (known before the first byte) and, as the
+    chunks are consumed, how many indicators went into it and how many of each type
+    the format could not express (STIX has no pattern for e.g. registry values)."""
+
+    tlp: str | None
+    chunks: Iterator[bytes] = field(repr=False)
+    rows: int = 0
+    unexpressible: dict[str, int] = field(default_factory=dict)
+
+
+def export(
+    store: Store,
+    query: str,
+    fmt: str,
+    *,
+    scope: Scope = None,
+    include_safelisted: bool = False,
+    at: int | None = None,
+) -> Export:
+    """Validate ``query`` (raises QuerySyntaxError before anything is streamed), find
+    the export's TLP, and stream the rows as ``fmt`` — the API's and the CLI's export."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")
+    at = now() if at is None else at
+    tlp = export_tlp(store, query, scope=scope, at=at)
+    rows = export_rows(
+        store, query, scope=scope, ceiling=tlp, at=at, include_safelisted=include_safelisted
+    )
+    result = Export(tlp=tlp, chunks=iter(()))
+
+    def counted() -> Iterator[ExportRow]:
+        for r in rows:
+            if fmt == "stix" and stix_pattern(r.type, r.value) is None:
+                result.unexpressible[r.type] = result.unexpressible.get(r.type, 0) + 1
+            else:
+                result.rows += 1
+            yield r
+
+    result.chunks = serialize(fmt, counted(), tlp=tlp)
+    return result
