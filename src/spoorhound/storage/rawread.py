@@ -170,9 +170,16 @@ def placeholders(n: int) -> str:
     return ", ".join("?" * n)
 
 
+_COMPILED: dict[tuple[int, str], tuple[sa.ClauseElement, str]] = {}
+
+
 def compiled(stmt: sa.ClauseElement, store: Store) -> str:
-    """A statement without parameters, compiled once for ``store``'s dialect."""
-    return str(stmt.compile(dialect=store.engine.dialect))
+    """The SQL of ``stmt`` (a statement without parameters) for ``store``'s dialect, compiled once."""
+    key = (id(stmt), store.dialect)
+    hit = _COMPILED.get(key)
+    if hit is None or hit[0] is not stmt:
+        hit = _COMPILED[key] = (stmt, str(stmt.compile(dialect=store.engine.dialect)))
+    return hit[1]
 
 
 def _boolean(v: Any) -> Any:
