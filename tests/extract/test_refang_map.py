@@ -34,3 +34,13 @@ def test_known_map() -> None:
     s = refanged.index("evil.com")
     ostart, oend, defanged = omap.span(s, s + len("evil.com"))
     assert text[ostart:oend] == "evil[.]com" and defanged
+
+
+def test_every_scheme_spelling_is_refanged() -> None:
+    # "htxp" / "hTXp" (t before x) was missed while the other spellings were found
+    for spelled in ("hxxp", "hXXp", "hxxxp", "hxtp", "htxp", "hTXp", "h**p", "h__p"):
+        refanged, _ = refang_with_map(f"see {spelled}s[:]//evil[.]com/a and {spelled}://b.org")
+        assert refanged == "see https://evil.com/a and http://b.org", spelled
+    assert refang_with_map("fxp://files[.]example")[0] == "ftp://files.example"
+    # inside a word it is not a scheme
+    assert refang_with_map("ahxxp://x")[0] == "ahxxp://x"

@@ -23,9 +23,9 @@ import heapq
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add, sub
 
 __all__ = ["OffsetMap", "refang_with_map"]
@@ -43,14 +43,18 @@ _BRACKETED = tuple(re.compile(re.escape(o) + _INNER) for o in "[({")
 _SCHEME_SEP = r"[sS]?(?:://|[\[\(\{]:|:)"
 _HXXP = re.compile(rf"[hH](?:[xX]{{2,3}}|[xX][tT]|[tT][xX]|\*\*|__)[pP](?={_SCHEME_SEP})")
 _FXP = re.compile(rf"[fF][xX][pP](?={_SCHEME_SEP})")
-# Every hxxp / fxp spelling has an "x", "X", "**" or "__" one or two characters after
-# its first letter: these literal-first scans find where one may start, and the two
-# patterns above then decide at those few places.
-_SCHEME_ANCHORS = (
-    (re.compile(rf"x(?=[xXtT]{{0,2}}[pP]{_SCHEME_SEP})"), (1, 2)),
-    (re.compile(rf"X(?=[xXtT]{{0,2}}[pP]{_SCHEME_SEP})"), (1, 2)),
-    (re.compile(rf"\*\*(?=[pP]{_SCHEME_SEP})"), (1,)),
-    (re.compile(rf"__(?=[pP]{_SCHEME_SEP})"), (1,)),
+# Every hxxp / fxp spelling is followed by a ":" at most three characters after its
+# "p" (``p:``, ``ps:``, ``p[:``, ``ps[:``), and the "p" comes after "x", "X", "*", "_"
+# or "xt" ("http" never qualifies). One literal-first scan finds those ":"; the two
+# patterns above then decide at the few places a spelling may start.
+_SCHEME_COLON = re.compile(
+    ":(?:"
+    + "|".join(
+        f"(?<={before}[pP]{sep}:)"
+        for before in (r"[xX*_]", r"[xX][tT]")
+        for sep in ("", "[sS]", r"[\[\(\{]", r"[sS][\[\(\{]")
+    )
+    + ")"
 )
 _HYPHEN = re.compile(r"-\r?\n[ \t]*")
 
@@ -163,47 +167,48 @@ class OffsetMap:
         return i < len(self.rstart) and self.rstart[i] < end
 
 
-Marker = tuple[int, int, str, str]  # (start, end, kind, matched text)
+_KIND = {**dict.fromkeys(_BRACKETED, "br"), _HYPHEN: "hyphen", _HXXP: "http", _FXP: "ftp"}
+_START = re.Match.start
+# Up to this length, the markers are collected and sorted (a list is cheaper than a
+# lazy merge); beyond it they are merged lazily, so that a flood of markers never
+# holds millions of match objects at once.
+_EAGER_MAX = 1 << 18
 
 
-def _found(kind: str, pattern: re.Pattern[str], text: str) -> Iterator[Marker]:
-    for m in pattern.finditer(text):
-        yield m.start(), m.end(), kind, m.group()
-
-
-def _schemes(text: str) -> Iterator[Marker]:
-    """hxxp / fxp spellings, in text order, from the literal anchors' hits."""
-    hits = heapq.merge(
-        *(((a.start(), backs) for a in anchor.finditer(text)) for anchor, backs in _SCHEME_ANCHORS)
-    )
-    pending: list[Marker] = []  # found, sorted, not yet safe to yield
+def _schemes(text: str) -> Iterator[re.Match[str]]:
+    """hxxp / fxp spellings, in text order, from the ":" after each."""
+    pending: list[re.Match[str]] = []  # found, sorted, not yet safe to yield
     last = -1  # start of the last one yielded
-    for hit, backs in hits:
-        for back in backs:
-            at = hit - back
-            if at < 0 or at <= last or any(p[0] == at for p in pending):
+    for hit in _SCHEME_COLON.finditer(text):
+        colon = hit.start()
+        # the "p" is 1-3 characters before the ":", the spelling 2-4 before the "p"
+        for at in range(colon - 7, colon - 2):
+            if at < 0 or at <= last or any(p.start() == at for p in pending):
                 continue
-            m = _HXXP.match(text, at)
-            kind = "http"
-            if m is None:
-                m, kind = _FXP.match(text, at), "ftp"
+            m = _HXXP.match(text, at) or _FXP.match(text, at)
             if m is not None:
-                pending.append((at, m.end(), kind, m.group()))
-                pending.sort()
-        # later hits are at or after this one, so they start no marker before hit - 2
-        while pending and pending[0][0] < hit - 2:
-            last = pending[0][0]
+                pending.append(m)
+                pending.sort(key=_START)
+        # later hits are after this one, so they start no spelling before colon - 6
+        while pending and pending[0].start() < colon - 6:
+            last = pending[0].start()
             yield pending.pop(0)
     yield from pending
 
 
-def _markers(text: str) -> Iterator[Marker]:
-    """Every defang marker in ``text``, in text order (lazily: millions on bad input)."""
-    return heapq.merge(
-        *(_found("br", p, text) for p in _BRACKETED),
-        _found("hyphen", _HYPHEN, text),
-        _schemes(text),
-    )
+def _markers(text: str) -> Iterable[re.Match[str]]:
+    """Every defang marker in ``text``, in text order (lazily on long text: millions on bad input)."""
+    # a bracket scan is skipped when its bracket is absent (a one-character search is
+    # a memchr; the regex scan is not)
+    scans = [p.finditer(text) for o, p in zip("[({", _BRACKETED, strict=True) if o in text]
+    scans.append(_HYPHEN.finditer(text))
+    scans.append(_schemes(text))
+    if len(text) > _EAGER_MAX:
+        return heapq.merge(*scans, key=_START)
+    # no two markers start at the same offset (each kind starts with its own character)
+    found = list(chain.from_iterable(scans))
+    found.sort(key=_START)
+    return found
 
 
 def refang_with_map(text: str) -> tuple[str, OffsetMap | None]:
@@ -215,9 +220,11 @@ def refang_with_map(text: str) -> tuple[str, OffsetMap | None]:
     pos = 0
     rpos = 0
     n = len(text)
-    for s, e, kind, group in found:
+    for m in found:
+        s, e = m.span()
+        kind = _KIND[m.re]
         if kind == "br":
-            rep = _bracket_replacement(group)
+            rep = _bracket_replacement(m.group())
             if rep == "." or rep == "@":
                 # "evil [.] com" is one name: swallow one space on each side
                 if s > pos and text[s - 1] == " ":
