@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol, cast
 import click
 from rich.console import Console
 
-from spoorhound.cli.filters import and_query, filter_options, filter_query
+from spoorhound.cli.filters import Filters, and_query, filter_options
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import exports as export_service
 from spoorhound.storage.engine import Store
@@ -90,12 +90,7 @@ def _write(output: str, chunks: Iterable[bytes]) -> int:
 def export(
     ctx: click.Context,
     query: str,
-    itype: str | None,
-    tag: str | None,
-    enclave: str | None,
-    value: str | None,
-    since: str | None,
-    source: str | None,
+    filters: Filters,
     fmt: str,
     output: str,
     include_safelisted: bool,
@@ -107,9 +102,8 @@ def export(
     """
     # --enclave narrows the scope (as the API's ``enclave`` parameter) instead of
     # adding a term, so other enclaves' observations do not ride along.
-    q = and_query(
-        query, filter_query(itype=itype, tag=tag, value=value, since=since, source=source)
-    )
+    q = and_query(query, filters.query(with_enclave=False))
+    enclave = filters.enclave
     if ctx.find_root().params.get("server"):
         _remote(ctx, q, fmt, enclave, output, include_safelisted)
         return

@@ -4,18 +4,82 @@ into the query language for the commands that run a query (docs/query.md)."""
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from spoorhound.core.timespec import parse_since
 
-__all__ = ["and_query", "filter_options", "filter_query"]
+__all__ = ["Filters", "and_query", "filter_options"]
+
+_OPTIONS = ("itype", "tag", "enclave", "value", "since", "source")
 
 
-def filter_options(f: Any) -> Any:
-    """Add the simple filters to a command (all of them must hold)."""
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the simple filter options asked for (all of them must hold)."""
+
+    type: str | None = None
+    tag: str | None = None
+    enclave: str | None = None
+    value: str | None = None
+    since: str | None = None
+    source: str | None = None
+
+    def since_epoch(self, at: int | None = None) -> int | None:
+        """``--since`` as epoch seconds (a usage error when it does not parse)."""
+        if not self.since:
+            return None
+        try:
+            return parse_since(self.since, int(time.time()) if at is None else at)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--since") from None
+
+    def query(self, *, with_enclave: bool = True, at: int | None = None) -> str:
+        """The query-language equivalent; ``with_enclave=False`` leaves ``--enclave`` out
+        (for commands where it names the enclave to act in, not a condition)."""
+        terms = []
+        if self.type:
+            terms.append(f"type = {_quote(self.type)}")
+        if self.tag:
+            terms.append(f"tag = {_quote(self.tag)}")
+        if self.enclave and with_enclave:
+            terms.append(f"enclave = {_quote(self.enclave)}")
+        if self.source:
+            terms.append(f"source = {_quote(self.source)}")
+        if self.value:
+            v = self.value
+            terms.append(f"value ~ {_quote(v if '*' in v else f'*{v}*')}")
+        epoch = self.since_epoch(at)
+        if epoch is not None:
+            terms.append(f"last_seen >= {epoch}")
+        return " and ".join(terms)
+
+    def for_tagging(self) -> str:
+        """The enclave a bulk tag change applies in; refuses to tag without a filter."""
+        if not self.enclave:
+            raise click.UsageError("--enclave is required: tags are attached per enclave")
+        if not any((self.type, self.tag, self.value, self.since, self.source)):
+            raise click.UsageError(
+                "give at least one filter (--type, --tag, --value, --since, --source)"
+            )
+        return self.enclave
+
+
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the simple filters to a command; it receives them as ``filters: Filters``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        picked = {name: kwargs.pop(name) for name in _OPTIONS}
+        picked["type"] = picked.pop("itype")
+        return f(*args, filters=Filters(**picked), **kwargs)
+
+    cmd: Any = wrapper
     for opt in reversed(
         [
             click.option("--type", "itype", help="Indicator type (ipv4, domain, url, sha256, …)."),
@@ -29,43 +93,12 @@ def filter_options(f: Any) -> Any:
             click.option("--source", help="Reported by this source."),
         ]
     ):
-        f = opt(f)
-    return f
+        cmd = opt(cmd)
+    return cmd  # type: ignore[no-any-return]
 
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def filter_query(
-    *,
-    itype: str | None = None,
-    tag: str | None = None,
-    enclave: str | None = None,
-    value: str | None = None,
-    since: str | None = None,
-    source: str | None = None,
-    at: int | None = None,
-) -> str:
-    """The query-language equivalent of the simple filters (all of them must hold)."""
-    terms = []
-    if itype:
-        terms.append(f"type = {_quote(itype)}")
-    if tag:
-        terms.append(f"tag = {_quote(tag)}")
-    if enclave:
-        terms.append(f"enclave = {_quote(enclave)}")
-    if source:
-        terms.append(f"source = {_quote(source)}")
-    if value:
-        terms.append(f"value ~ {_quote(value if '*' in value else f'*{value}*')}")
-    if since:
-        try:
-            epoch = parse_since(since, int(time.time()) if at is None else at)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="--since") from None
-        terms.append(f"last_seen >= {epoch}")
-    return " and ".join(terms)
 
 
 def and_query(*queries: str) -> str:

@@ -26,7 +26,7 @@ from spoorhound.cli import enrich_cmd, score_cmd
 from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.export_cmd import export
 from spoorhound.cli.extract_cmd import extract
-from spoorhound.cli.filters import filter_options
+from spoorhound.cli.filters import Filters, filter_options
 from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
@@ -34,7 +34,6 @@ from spoorhound.cli.safelist_cmd import safelist_group
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
-from spoorhound.core.timespec import parse_since
 from spoorhound.enrich import runtime
 from spoorhound.ingest.formats import READERS
 from spoorhound.services import enclaves as enclave_service
@@ -439,22 +438,11 @@ def lookup(
             )
 
 
-def _filter(
-    itype: str | None,
-    tag: str | None,
-    enclave: str | None,
-    value: str | None,
-    since: str | None,
-    source: str | None,
-) -> indicator_service.SearchFilter:
+def _filter(f: Filters) -> indicator_service.SearchFilter:
     return indicator_service.SearchFilter(
-        type=itype,
-        tag=tag,
-        enclave=enclave,
-        value=value,
-        since=_valid(lambda s: parse_since(s, now()), since, "--since"),
-        source=source,
-    )
+        type=f.type, tag=f.tag, enclave=f.enclave, value=f.value,
+        since=f.since_epoch(now()), source=f.source,
+    )  # fmt: skip
 
 
 @cli.command()
@@ -462,23 +450,11 @@ def _filter(
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @output_options
 @click.pass_context
-def search(
-    ctx: click.Context,
-    itype: str | None,
-    tag: str | None,
-    enclave: str | None,
-    value: str | None,
-    since: str | None,
-    source: str | None,
-    limit: int,
-    fmt: str | None,
-) -> None:
+def search(ctx: click.Context, filters: Filters, limit: int, fmt: str | None) -> None:
     """Find indicators by type, tag, enclave, source, value pattern and recency."""
     store = _state(ctx).store()
     try:
-        rows = indicator_service.search(
-            store, _filter(itype, tag, enclave, value, since, source), limit=limit
-        )
+        rows = indicator_service.search(store, _filter(filters), limit=limit)
     except UnknownType as e:
         raise click.BadParameter(str(e), param_hint="--type") from None
     emit(rows, ["type", "value", "first_seen", "last_seen", "tags"], fmt=fmt or "table")
@@ -493,24 +469,10 @@ def _tag_cmd(add: bool) -> Any:
     @filter_options
     @click.argument("name")
     @click.pass_context
-    def cmd(
-        ctx: click.Context,
-        name: str,
-        itype: str | None,
-        tag: str | None,
-        enclave: str | None,
-        value: str | None,
-        since: str | None,
-        source: str | None,
-    ) -> None:
-        if not enclave:
-            raise click.UsageError("--enclave is required: tags are attached per enclave")
-        if not any((itype, tag, value, since, source)):
-            raise click.UsageError(
-                "give at least one filter (--type, --tag, --value, --since, --source)"
-            )
+    def cmd(ctx: click.Context, name: str, filters: Filters) -> None:
+        enclave = filters.for_tagging()
         store = _state(ctx).store()
-        f = _filter(itype, tag, enclave, value, since, source)
+        f = _filter(filters)
         fn = indicator_service.add_tag if add else indicator_service.remove_tag
         try:
             n = fn(store, name, f)

@@ -43,7 +43,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from spoorhound.cli import score_cmd
 from spoorhound.cli.enrich_cmd import print_history
 from spoorhound.cli.export_cmd import export
-from spoorhound.cli.filters import filter_options, filter_query
+from spoorhound.cli.filters import Filters, filter_options
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.client import Client, NotFound, SpoorhoundError
 from spoorhound.core.context import parse_confidence, parse_tlp
@@ -247,19 +247,9 @@ def print_indicators(found: list[dict[str, Any]]) -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @_output_options
 @click.pass_context
-def search(
-    ctx: click.Context,
-    itype: str | None,
-    tag: str | None,
-    enclave: str | None,
-    value: str | None,
-    since: str | None,
-    source: str | None,
-    limit: int,
-    fmt: str | None,
-) -> None:
+def search(ctx: click.Context, filters: Filters, limit: int, fmt: str | None) -> None:
     """Find indicators on the server by type, tag, enclave, source, value and recency."""
-    q = filter_query(itype=itype, tag=tag, enclave=enclave, value=value, since=since, source=source)
+    q = filters.query()
     rows = []
     with api_client(ctx) as api:
         for row in api.iter_search(q, page_size=min(limit, 1000)):
@@ -278,23 +268,9 @@ def _tag_cmd(add: bool) -> click.Command:
     @filter_options
     @click.argument("name")
     @click.pass_context
-    def cmd(
-        ctx: click.Context,
-        name: str,
-        itype: str | None,
-        tag: str | None,
-        enclave: str | None,
-        value: str | None,
-        since: str | None,
-        source: str | None,
-    ) -> None:
-        if not enclave:
-            raise click.UsageError("--enclave is required: tags are attached per enclave")
-        if not any((itype, tag, value, since, source)):
-            raise click.UsageError(
-                "give at least one filter (--type, --tag, --value, --since, --source)"
-            )
-        q = filter_query(itype=itype, tag=tag, value=value, since=since, source=source)
+    def cmd(ctx: click.Context, name: str, filters: Filters) -> None:
+        enclave = filters.for_tagging()
+        q = filters.query(with_enclave=False)
         with api_client(ctx) as api:
             n = (api.add_tag if add else api.remove_tag)(name, enclave, q)
         err.print(
