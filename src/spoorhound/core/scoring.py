@@ -277,7 +277,7 @@ def _model_evidence(
         kind="model",
         name="priority-model",
         weight=w * p,
-        text=f"priority model: {p:.2f} likely malicious",
+        text=f"priority model: probability {p:.2f} that the name is malicious",
         detail=tuple(factors),
     )
 
