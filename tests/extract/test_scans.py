@@ -37,8 +37,23 @@ ANCHORED = [
         P.JA4_ANCHORS,
         ["t13d1516h2", "_", "8daaf6152771", "e5627efa2ab1", "q", "d", "0", "a", "x"],
     ),
-    (P.MUTEX_NS, P.MUTEX_NS_ANCHORS, ["Global\\", "Local\\", "Session\\1\\", "abc", "\\", ","]),
-    (P.USER_AGENT, P.USER_AGENT_ANCHORS, ["Mozilla/5.0 (", "Opera/9.80 (", "x; y", ")", " z"]),
+    (
+        P.MUTEX_NS,
+        P.MUTEX_NS_ANCHORS,
+        ["Global\\", "Local\\", "Session\\1\\", "abc", "\\", ",", "Global", "Session", "G"],
+    ),
+    (
+        P.USER_AGENT,
+        P.USER_AGENT_ANCHORS,
+        ["Mozilla/5.0 (", "Opera/9.80 (", "x; y", ")", " z", "a/", "Mozill", "Oper", "a"],
+    ),
+    # TLSH digests and ATT&CK ids are matched where "T1" occurs (Run.t1)
+    (
+        P.TLSH,
+        ((P.T1, 0),),
+        ["T1", "t1", "T", "1", "0" * 35, "aB" * 35, "F", "x", "-", "T1" + "A" * 70],
+    ),
+    (P.ATTACK, ((P.T1, 0),), ["T1", "T", "1", "059", ".001", ".", "5", "x", "-", "T1059.001"]),
     (
         P.WALLET,
         P.WALLET_ANCHORS,

@@ -14,10 +14,10 @@ nothing.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from itertools import accumulate, compress, repeat
-from operator import ge, mul, sub
+from itertools import accumulate, compress, islice, repeat
+from operator import gt, le, mul, sub
 
 from spoorhound.core import _extract_patterns as P
 from spoorhound.core._extract_model import Candidate, _Draft, relabel
@@ -76,6 +76,61 @@ def _hinted(text: str, wins: list[tuple[int, int]]) -> list[int]:
     return sorted({bisect_right(bounds, at) for at in found})
 
 
+def _hinted_rows(text: str, starts: Sequence[int], order: list[int]) -> dict[int, int]:
+    """{row: start of its look-back window} for the rows with a hint word in that window.
+
+    A row's window is the part of its line at most ``_LOOKBACK`` characters before it.
+    Neighbouring rows' windows overlap (several indicators on a line), so the words are
+    searched in the union of the windows (:func:`_hinted` over the union's intervals),
+    and each word found is then given to the windows that hold all of it.
+    """
+    ss = [starts[i] for i in order]
+    if not all(map(le, ss, islice(ss, 1, None))):  # rows inside one replacement
+        order = sorted(range(len(starts)), key=starts.__getitem__)
+        ss = [starts[i] for i in order]
+    lo0 = [s - _LOOKBACK if s > _LOOKBACK else 0 for s in ss]
+    los = [
+        nl + 1 if nl >= 0 else lo
+        for nl, lo in zip(map(text.rfind, repeat("\n"), lo0, ss), lo0, strict=True)
+    ]
+    # the union: a window that starts after the previous one's end (its row) opens an
+    # interval; windows are sorted by end, so the previous end is the furthest one
+    opens = [0, *compress(range(1, len(ss)), map(gt, islice(los, 1, None), ss))]
+    closes = [k - 1 for k in islice(opens, 1, None)]
+    closes.append(len(ss) - 1)
+    union = [(los[a], ss[b]) for a, b in zip(opens, closes, strict=True)]
+    union = [w for w in union if w[1] - w[0] >= _MIN_WINDOW]
+    if not union:
+        return {}
+    hits = _hinted(text, union)
+    if not hits:
+        return {}
+    if len(hits) == len(union) and _lower_changes_length(text, union):
+        # offsets in the lower-cased text do not line up: every window is a candidate
+        return {order[k]: los[k] for k in range(len(ss)) if ss[k] - los[k] >= _MIN_WINDOW}
+    out: dict[int, int] = {}
+    for u in hits:
+        lo, hi = union[u]
+        low = text[lo:hi].lower()
+        for word in _HINT_WORDS:
+            at = low.find(word)
+            while at != -1:
+                w_lo = lo + at
+                w_hi = w_lo + len(word)
+                # rows whose window [line start or 80 back, row start) holds all of it
+                k = bisect_left(ss, w_hi)
+                while k < len(ss) and ss[k] <= w_lo + _LOOKBACK:
+                    if los[k] <= w_lo:
+                        out[order[k]] = los[k]
+                    k += 1
+                at = low.find(word, at + 1)
+    return out
+
+
+def _lower_changes_length(text: str, wins: list[tuple[int, int]]) -> bool:
+    return any(len(text[lo:hi].lower()) != hi - lo for lo, hi in wins)
+
+
 def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> list[Candidate]:
     """Candidates for ``rows`` (refanged ``text``), sorted by original (start, -end).
 
@@ -97,24 +152,14 @@ def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> l
     # stable sort on (start, -end): ties keep the order the passes found them in
     keys = list(map(sub, map(mul, ostarts, repeat(len(original) + 1)), oends))
     order = sorted(range(n), key=keys.__getitem__)
-    # look-back windows: the candidate's line, at most _LOOKBACK characters back
-    lo0 = [s - _LOOKBACK if s > _LOOKBACK else 0 for s in starts]
-    los = [
-        nl + 1 if nl >= 0 else lo
-        for nl, lo in zip(map(text.rfind, repeat("\n"), lo0, starts), lo0, strict=True)
-    ]
-    windowed = list(compress(range(n), map(ge, map(sub, starts, los), repeat(_MIN_WINDOW))))
-    hinted = (
-        [windowed[k] for k in _hinted(text, [(los[i], starts[i]) for i in windowed])]
-        if windowed
-        else []
-    )
+    # benign / example words before a row: in its line, at most _LOOKBACK characters back
+    hinted = _hinted_rows(text, starts, order)
     confs = list(confs_t)
     fsets = list(map(_FLAGSETS.__getitem__, flags))
     if special or hinted:
         extra: dict[int, list[str]] = {i: ["defanged"] for i in special}
-        for i in hinted:
-            line_before = text[los[i] : starts[i]].lower()
+        for i, lo in hinted.items():
+            line_before = text[lo : starts[i]].lower()
             if P.BENIGN_BEFORE.search(line_before):
                 extra.setdefault(i, []).append("benign-context")
             if P.EXAMPLE_BEFORE.search(line_before):

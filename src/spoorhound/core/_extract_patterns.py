@@ -125,13 +125,16 @@ MUTEX_LABEL = re.compile(
     r"(?P<label>[\w{][^\s\"'”,;)]{2,127}+)"
 )
 MUTEX_NS = re.compile(r"(?:Global|Local|Session\\[0-9]{1,3})\\[^\s\"'”,;)\\]{3,128}+")
-MUTEX_NS_ANCHORS = tuple(
-    (re.compile(re.escape(w)), 0) for w in ("Global\\", "Local\\", "Session\\")
-)
+# One scan for the three: the "\\" after the name, which a look-behind checks (in C) and
+# captures (the match starts at the captured name; see ``anchored_finditer``).
+MUTEX_NS_ANCHORS = ((re.compile(r"\\(?:(?<=(Global)\\)|(?<=(Local)\\)|(?<=(Session)\\))"), None),)
 USER_AGENT = re.compile(
     r"(?:Mozilla|Opera)/[0-9]\.[0-9]{1,2}[ ]\([^()\n\r]{1,200}+\)[^\n\r\"'<>`]{0,300}+"
 )
-USER_AGENT_ANCHORS = ((re.compile("Mozilla/"), 0), (re.compile("Opera/"), 0))
+# "Mozilla/" and "Opera/" both end with "a/": one scan, the name captured as above.
+USER_AGENT_ANCHORS = ((re.compile(r"a/(?:(?<=(Mozill)a/)|(?<=(Oper)a/))"), None),)
+# TLSH digests and ATT&CK ids both start with "T1": one scan finds where either may start.
+T1 = re.compile("T1")
 # Found from the literal "rule"; that it starts its line (after optional private /
 # global modifiers) is checked in Python.
 YARA_START = re.compile(r"rule[ \t]+[A-Za-z_]\w{0,127}+[^{\n]{0,300}+\{")

@@ -35,11 +35,14 @@ from spoorhound.core._extract_util import (
     _trim_url,
     anchored_finditer,
     boundary_ok,
+    matches_at,
 )
 from spoorhound.core._hostnames import FILE_EXTENSIONS, tlds
 from spoorhound.core.indicators import IndicatorType, normalize
 
 __all__ = ["Run", "passes"]
+
+_MATCH_START = re.Match.start
 
 # kinds of dotted token (see Run._dotted_kind)
 _IP, _FILE_EXT, _HOST = 1, 2, 3
@@ -52,6 +55,7 @@ class Run:
         "_blobs",
         "_examples",
         "_norm",
+        "_t1",
         "omap",
         "original",
         "path_ends",
@@ -84,6 +88,7 @@ class Run:
         self._blobs: dict[str, _Blob] = {}
         self._norm: dict[tuple[IndicatorType, str], str | None] = {}
         self._examples: set[tuple[IndicatorType, str]] = set()
+        self._t1: list[int] | None = None  # where "T1" occurs (TLSH and ATT&CK ids)
 
     def candidates(self) -> list[Candidate]:
         """Every accepted occurrence as a :class:`Candidate`, sorted by offset."""
@@ -340,6 +345,8 @@ class Run:
 
     def emails(self) -> None:
         text = self.text
+        if "@" not in text:  # one memchr; the scan below is not
+            return
         for m in P.EMAIL_TAIL.finditer(text):
             at = m.start()
             lo = max(0, at - 65)
@@ -408,6 +415,17 @@ class Run:
             start = m.start()
             if boundary_ok(text, start, "-"):
                 self.add(itype, m.group(), start, m.end(), confidence)
+
+    def t1(self, pattern: re.Pattern[str], itype: IndicatorType) -> None:
+        """TLSH digests or ATT&CK ids (both start with "T1"), from one scan for "T1"."""
+        if self._t1 is None:
+            self._t1 = list(map(_MATCH_START, P.T1.finditer(self.text)))
+        text = self.text
+        # no match holds a "T" after its first character: the hits are finditer's starts
+        for m in matches_at(pattern, text, self._t1):
+            start = m.start()
+            if boundary_ok(text, start, "-"):
+                self.add(itype, m.group(), start, m.end(), 90)
 
     def ssdeep(self) -> None:
         for delta, m in self.blob("colon").finditer(P.SSDEEP):
@@ -479,14 +497,14 @@ class Run:
 
     def mutexes(self) -> None:
         text = self.text
-        if "utex" not in text and "\\" not in text:
-            return
         for m in P.MUTEX_LABEL.finditer(text):
             at = m.start() - 1
             if at < 0 or text[at] not in "mM" or not boundary_ok(text, at):
                 continue
             start, end = m.span("label")
             self.add(T.MUTEX, m.group("label"), start, end, 60)
+        if "\\" not in text:
+            return
         for m in anchored_finditer(P.MUTEX_NS, text, P.MUTEX_NS_ANCHORS):
             if boundary_ok(text, m.start(), "\\"):
                 self.add(T.MUTEX, m.group(), m.start(), m.end(), 60)
@@ -501,6 +519,8 @@ class Run:
 
     def yara(self) -> None:
         text = self.text
+        if "{" not in text:
+            return
         covered = 0  # text before this was already scanned for a rule body
         for m in P.YARA_START.finditer(text):
             at = m.start()
@@ -539,7 +559,7 @@ def passes(run: Run) -> Iterator[Callable[[], None]]:
     if T.MAC in t:
         yield run.macs
     if T.TLSH in t:
-        yield partial(run.simple, P.TLSH, T.TLSH, 90)
+        yield partial(run.t1, P.TLSH, T.TLSH)
     if T.JA4 in t:
         yield partial(run.simple, P.JA4, T.JA4, 90, P.JA4_ANCHORS)
     if T.SSDEEP in t:
@@ -555,6 +575,6 @@ def passes(run: Run) -> Iterator[Callable[[], None]]:
     if T.CVE in t:
         yield partial(run.simple, P.CVE, T.CVE, 95, P.CVE_ANCHORS)
     if T.ATTACK_TECHNIQUE in t:
-        yield partial(run.simple, P.ATTACK, T.ATTACK_TECHNIQUE, 90)
+        yield partial(run.t1, P.ATTACK, T.ATTACK_TECHNIQUE)
     if T.ASN in t:
         yield partial(run.simple, P.ASN, T.ASN, 80)

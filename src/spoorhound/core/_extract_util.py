@@ -150,17 +150,29 @@ def _trim_url(raw: str) -> str:
 
 
 def anchored_finditer(
-    pattern: re.Pattern[str], text: str, anchors: Iterable[tuple[re.Pattern[str], int]]
+    pattern: re.Pattern[str], text: str, anchors: Iterable[tuple[re.Pattern[str], int | None]]
 ) -> Iterator[re.Match[str]]:
     """The matches of ``pattern.finditer(text)``, found from literal-first anchors.
 
     For patterns that begin with a character class (slow to scan for, see
     ``_extract_refang``): every match of ``pattern`` must start ``back`` characters
     before a hit of one of the ``(anchor, back)`` patterns, each of which starts with a
-    literal. The anchors' hits are tried in text order, and a hit inside the previous
-    match is skipped, exactly as ``finditer`` would resume after it.
+    literal; with ``back`` None, where the anchor's last matched group starts (one scan
+    for several words: the words are captured in look-behinds). The anchors' hits are
+    tried in text order, and a hit inside the previous match is skipped, exactly as
+    ``finditer`` would resume after it.
     """
-    starts = sorted({a.start() - back for anchor, back in anchors for a in anchor.finditer(text)})
+    found: set[int] = set()
+    for anchor, back in anchors:
+        if back is None:
+            found.update([a.start(a.lastindex or 0) for a in anchor.finditer(text)])
+        else:
+            found.update([a.start() - back for a in anchor.finditer(text)])
+    return matches_at(pattern, text, sorted(found))
+
+
+def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` at the sorted ``starts``, each after the previous match."""
     pos = 0
     for at in starts:
         if at < pos:
