@@ -131,8 +131,7 @@ MUTEX_NS_ANCHORS = ((re.compile(r"\\(?:(?<=(Global)\\)|(?<=(Local)\\)|(?<=(Sessi
 USER_AGENT = re.compile(
     r"(?:Mozilla|Opera)/[0-9]\.[0-9]{1,2}[ ]\([^()\n\r]{1,200}+\)[^\n\r\"'<>`]{0,300}+"
 )
-# "Mozilla/" and "Opera/" both end with "a/": one scan, the name captured as above.
-USER_AGENT_ANCHORS = ((re.compile(r"a/(?:(?<=(Mozill)a/)|(?<=(Oper)a/))"), None),)
+USER_AGENT_ANCHORS = ((re.compile("Mozilla/"), 0), (re.compile("Opera/"), 0))
 # TLSH digests and ATT&CK ids both start with "T1": one scan finds where either may start.
 T1 = re.compile("T1")
 # Found from the literal "rule"; that it starts its line (after optional private /

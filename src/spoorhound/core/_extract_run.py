@@ -9,6 +9,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from functools import partial
+from operator import sub
 
 from spoorhound.core import _extract_patterns as P
 from spoorhound.core._extract_emit import Row, emit
@@ -216,22 +217,22 @@ class Run:
         # return it unchanged, so its row is appended without the lookup.
         row = self.rows.append
         dotted = P.DOTTED_ASCII if blob.text.isascii() else P.DOTTED
+        # offset in the text = offset in the blob + the shift of the token holding it
+        shifts = [0, *map(sub, offsets, starts)]
+        # [-1, ends...]: ends[bisect_right(starts, x)] > x iff x lies in a span
+        url_ends = [-1, *url_ends]
+        path_ends = [-1, *path_ends]
         for m in dotted.finditer(blob.text):
             at = m.start()
-            k = bisect_right(starts, at) - 1
-            start = offsets[k] - starts[k] + at
+            start = shifts[bisect_right(starts, at)] + at
             in_url = False
             if url_starts:
                 if start in url_hosts:
                     in_url = True
-                else:
-                    i = bisect_right(url_starts, start) - 1
-                    if i >= 0 and start < url_ends[i]:
-                        continue  # path parts of a URL are not separate indicators
-            if path_starts:
-                i = bisect_right(path_starts, start) - 1
-                if i >= 0 and start < path_ends[i]:
-                    continue
+                elif url_ends[bisect_right(url_starts, start)] > start:
+                    continue  # path parts of a URL are not separate indicators
+            if path_starts and path_ends[bisect_right(path_starts, start)] > start:
+                continue
             tok = m[0]
             if tok in kinds:
                 kind = kinds[tok]
@@ -398,7 +399,21 @@ class Run:
         self.add(T.IPV6, raw.split("%", 1)[0], start, end, 80)
 
     def macs(self) -> None:
-        for m in anchored_finditer(P.MAC, self.text, P.MAC_ANCHORS):
+        text = self.text
+        if not self._blobs:
+            found = anchored_finditer(P.MAC, text, P.MAC_ANCHORS)
+        else:
+            # Each anchor finds one form only (its separator), and a MAC address with
+            # ":" lies in a token with two or more ":", one with "." in a dotted token:
+            # those two anchors scan the token blobs, far shorter than the text. (A
+            # blob puts "\n" where the text has the space before a token: the same
+            # for the anchors' look-behinds.)
+            (colon, back_c), (dash, back_d), (dot, back_p) = P.MAC_ANCHORS
+            starts = {a.start() - back_d for a in dash.finditer(text)}
+            for kind, anchor, back in (("colon", colon, back_c), ("dot", dot, back_p)):
+                starts.update([d + a.start() - back for d, a in self.blob(kind).finditer(anchor)])
+            found = matches_at(P.MAC, text, sorted(starts))
+        for m in found:
             self.add(T.MAC, m.group(), m.start(), m.end(), 70)
 
     def simple(
@@ -407,9 +422,15 @@ class Run:
         itype: IndicatorType,
         confidence: int,
         anchors: tuple[tuple[re.Pattern[str], int], ...] = (),
+        needs: str = "",
     ) -> None:
-        """A pattern over the whole text (from literal ``anchors`` if it has any)."""
+        """A pattern over the whole text (from literal ``anchors`` if it has any).
+
+        ``needs``: a character every match holds, tested first (a memchr).
+        """
         text = self.text
+        if needs and needs not in text:
+            return
         found = anchored_finditer(pattern, text, anchors) if anchors else pattern.finditer(text)
         for m in found:
             start = m.start()
@@ -462,6 +483,10 @@ class Run:
             return  # every path pattern needs one of them
         spans: list[tuple[int, int]] = []
         quoted_spans: list[tuple[int, int]] = []
+        # every pattern but the Unix one needs a "\\", the quoted ones a '"' too: a
+        # one-character test (a memchr) skips the scans that cannot match
+        backslash = "\\" in text
+        quote = backslash and '"' in text
         for pattern, quoted, itype in (
             (P.QUOTED_REGKEY, True, T.REGKEY),
             (P.QUOTED_PATH, True, T.FILEPATH),
@@ -471,6 +496,8 @@ class Run:
             (P.ENV_PATH, False, T.FILEPATH),
             (P.UNIX_PATH, False, T.FILEPATH),
         ):
+            if not (backslash if not quoted else quote) and pattern is not P.UNIX_PATH:
+                continue
             if pattern is P.REGKEY:
                 quoted_spans = _merge(quoted_spans)  # both quoted patterns are done
             for m in pattern.finditer(text):
@@ -561,7 +588,7 @@ def passes(run: Run) -> Iterator[Callable[[], None]]:
     if T.TLSH in t:
         yield partial(run.t1, P.TLSH, T.TLSH)
     if T.JA4 in t:
-        yield partial(run.simple, P.JA4, T.JA4, 90, P.JA4_ANCHORS)
+        yield partial(run.simple, P.JA4, T.JA4, 90, P.JA4_ANCHORS, "_")
     if T.SSDEEP in t:
         yield run.ssdeep
     if t & {T.BTC, T.ETH, T.XMR}:

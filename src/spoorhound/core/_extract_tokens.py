@@ -30,6 +30,11 @@ _KINDS = {
     "colons": re.compile(r":(?=[^\s:]*+:)\S*+"),
 }
 _END = re.Match.end
+_START = re.Match.start
+_NON_SPACE = re.compile(r"\S*+")
+# A token's start found on its own costs about as much Python as the reversed scan
+# costs C on this many characters.
+_PER_TOKEN = 300
 
 
 def token_spans(text: str, reversed_text: str, kind: str) -> tuple[list[int], list[int]]:
@@ -38,16 +43,23 @@ def token_spans(text: str, reversed_text: str, kind: str) -> tuple[list[int], li
     ``kind`` is "dot" (the token holds a ".") or "colons" (two or more ":").
     """
     pattern = _KINDS[kind]
-    ends = list(map(_END, pattern.finditer(text)))
-    if not ends:
+    found = list(pattern.finditer(text))
+    if not found:
         return [], []
+    ends = list(map(_END, found))
     n = len(text)
+    if len(found) * _PER_TOKEN < n:
+        # few tokens (tokens with two ":" are rare): each start found on its own, from
+        # where the forward match began, instead of a scan of the whole reversed text
+        left = _NON_SPACE.match  # "\S*+" matches anywhere: never None
+        starts = [
+            n - (m.end() if (m := left(reversed_text, n - at)) is not None else n - at)
+            for at in map(_START, found)
+        ]
+        return starts, ends
     starts = [n - e for e in map(_END, pattern.finditer(reversed_text))]
     starts.reverse()
     return starts, ends
-
-
-_NON_SPACE = re.compile(r"\S*+")
 
 
 def token_around(text: str, reversed_text: str, pos: int) -> tuple[int, int]:
