@@ -18,9 +18,10 @@ Saved searches are named queries per owner: :func:`save_search`,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,7 +29,7 @@ from sqlalchemy.engine import Connection
 from spoorhound.core.query import QuerySyntaxError, parse_query
 from spoorhound.services import audit, scoring
 from spoorhound.services.jobs import now
-from spoorhound.storage import schema
+from spoorhound.storage import rawread, schema
 from spoorhound.storage.engine import Store
 from spoorhound.storage.query_sql import compile_query
 
@@ -88,23 +89,47 @@ def _position(conn: Connection, cursor: str, visible: sa.ColumnElement[bool]) ->
     return int(row[0]), int(row[1])
 
 
-# Built once (the page's hot path): the page's keys and the caller's enclaves are
-# expanding parameters.
-_PKS: sa.BindParameter[Any] = sa.bindparam("pks", expanding=True)
-_SCOPE: sa.BindParameter[Any] = sa.bindparam("scope", expanding=True)
-_TAGS = (
-    sa.select(IT.c.indicator_pk, T.c.name)
-    .join(T, T.c.id == IT.c.tag_id)
-    .join(E, E.c.id == IT.c.enclave_id)
-    .where(IT.c.indicator_pk.in_(_PKS))
+# The page's decorations run on the driver, inside the page's transaction: through
+# SQLAlchemy, fetching and processing their few hundred rows cost more than the page
+# query itself (bench/api.py). ``{pks}`` are the page's keys, ``{scope}`` the caller's
+# enclaves, both ``IN`` lists.
+_SQL_TAGS = (
+    "SELECT it.indicator_pk, t.name FROM indicator_tag it JOIN tag t ON t.id = it.tag_id"
+    " JOIN enclave e ON e.id = it.enclave_id WHERE it.indicator_pk IN ({pks}){visible}"
 )
-_TAGS_SCOPED = _TAGS.where(E.c.name.in_(_SCOPE))
-_SEEN_SCOPED = (
-    sa.select(O.c.indicator_pk, sa.func.min(O.c.first_seen), sa.func.max(O.c.last_seen))
-    .join(E, E.c.id == O.c.enclave_id)
-    .where(O.c.indicator_pk.in_(_PKS), E.c.name.in_(_SCOPE))
-    .group_by(O.c.indicator_pk)
+_SQL_SEEN = (
+    "SELECT o.indicator_pk, min(o.first_seen), max(o.last_seen) FROM observation o"
+    " JOIN enclave e ON e.id = o.enclave_id WHERE o.indicator_pk IN ({pks}){visible}"
+    " GROUP BY o.indicator_pk"
 )
+# The score and risk a caller sees (scoring.views, without the explanation a page does
+# not show): per visible enclave, the live pin wins, then the higher score.
+_SQL_SCORES = (
+    "SELECT sc.indicator_pk, sc.score, sc.risk, p.created_at FROM indicator_score sc"
+    " JOIN enclave e ON e.id = sc.enclave_id LEFT OUTER JOIN risk_override p"
+    " ON p.indicator_pk = sc.indicator_pk AND p.enclave_id = sc.enclave_id"
+    " AND (p.expires_at IS NULL OR p.expires_at > ?)"
+    " WHERE sc.indicator_pk IN ({pks}){visible}"
+)
+
+
+class _Shown(NamedTuple):
+    """What scoring's ranking reads of a score row."""
+
+    score: int
+    risk: str
+    pinned_at: int | None
+
+
+@functools.lru_cache(maxsize=512)
+def _decorations(pg: bool, n_pks: int, n_scope: int | None) -> tuple[str, str, str]:
+    pks = rawread.placeholders(n_pks)
+    visible = "" if n_scope is None else f" AND e.name IN ({rawread.placeholders(n_scope)})"
+    return (
+        rawread.sql(_SQL_TAGS.format(pks=pks, visible=visible), pg),
+        rawread.sql(_SQL_SEEN.format(pks=pks, visible=visible), pg),
+        rawread.sql(_SQL_SCORES.format(pks=pks, visible=visible), pg),
+    )
 
 
 def _decorate(conn: Connection, rows: list[dict[str, Any]], scope: Scope) -> None:
@@ -114,23 +139,41 @@ def _decorate(conn: Connection, rows: list[dict[str, Any]], scope: Scope) -> Non
         r["tags"] = []
     if not by_pk:
         return
-    params: dict[str, Any] = {"pks": list(by_pk)}
-    tq = _TAGS
-    if scope is not None:
-        params["scope"] = list(scope)
-        tq = _TAGS_SCOPED
-        for pk, first, last in conn.execute(_SEEN_SCOPED, params):
-            by_pk[pk]["first_seen"], by_pk[pk]["last_seen"] = int(first), int(last)
-    for pk, name in conn.execute(tq, params):
-        if name not in by_pk[pk]["tags"]:
-            by_pk[pk]["tags"].append(name)
-    for r in rows:
-        r["tags"].sort()
-    # Scores are stored per enclave: show the caller's view, never another enclave's.
-    shown = scoring.views(conn, list(by_pk), scope)
+    pks = list(by_pk)
+    enclaves = None if scope is None else list(scope)
+    if enclaves == []:
+        # Nothing visible: the page query already found nothing. Defensive only.
+        for r in rows:
+            r["score"] = r["risk"] = None
+        return
+    params = pks if enclaves is None else [*pks, *enclaves]
+    tags_sql, seen_sql, scores_sql = _decorations(
+        conn.dialect.name == "postgresql", len(pks), None if enclaves is None else len(enclaves)
+    )
+    cur = conn.connection.cursor()  # the page's own transaction
+    try:
+        if enclaves is not None:
+            cur.execute(seen_sql, params)
+            for pk, first, last in cur.fetchall():
+                by_pk[pk]["first_seen"], by_pk[pk]["last_seen"] = int(first), int(last)
+        cur.execute(tags_sql, params)
+        for pk, name in cur.fetchall():
+            if name not in by_pk[pk]["tags"]:
+                by_pk[pk]["tags"].append(name)
+        # Scores are stored per enclave: show the caller's view, never another enclave's.
+        cur.execute(scores_sql, [now(), *params])
+        best: dict[int, _Shown] = {}
+        for pk, score, risk, pinned_at in cur.fetchall():
+            cand = _Shown(score, risk, pinned_at)
+            cur_best = best.get(pk)
+            if cur_best is None or scoring._rank(cand) > scoring._rank(cur_best):
+                best[pk] = cand
+    finally:
+        cur.close()
     for pk, r in by_pk.items():
-        v = shown.get(pk)
-        r["score"], r["risk"] = (None, None) if v is None else (v["score"], v["risk"])
+        r["tags"].sort()
+        v = best.get(pk)
+        r["score"], r["risk"] = (None, None) if v is None else (int(v.score), v.risk)
 
 
 def explore(
