@@ -7,11 +7,13 @@ import asyncio
 import io
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -21,6 +23,7 @@ from spoorhound.api.enrichment import router
 from spoorhound.cli import enrich_cmd
 from spoorhound.cli.main import State
 from spoorhound.config import Settings
+from spoorhound.enrich.provider import Verdict
 from spoorhound.enrich.runtime import create_enrich_job
 from spoorhound.services import access, enrichment, provider_usage, watchlists
 from spoorhound.services.enrichment import Answer, Selection
@@ -112,6 +115,43 @@ def test_only_changes_add_rows_and_failures_never_replace_the_current_answer(
     with store.read() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(schema.enrichment_change)).scalar()
     assert n == 1
+
+
+_ATTRIBUTES: list[dict[Any, Any]] = [
+    {"s": "x", "n": 3, "f": 0.5, "b": True, "none": None, "top": (1 << 64) - 1},
+    {"nan": float("nan"), "inf": float("inf")},  # no JSON for these: stored as null
+    {"t": (1, 2), "nested": {"a": [1]}, 5: "int key"},
+    {"verdict": Verdict.BENIGN, "when": datetime(2026, 1, 2, tzinfo=UTC)},
+]
+
+
+@pytest.mark.parametrize("attributes", _ATTRIBUTES)
+def test_the_same_answer_again_adds_no_row(store: Store, attributes: dict[Any, Any]) -> None:
+    values = [f"198.51.100.{i}" for i in range(1, 7)]
+    _seed(store, *values)
+    pks = [_pk(store, v) for v in values]
+    t = int(time.time())
+    # A whole run of keys (as the runner stores them) and a sparse pair.
+    for group in (pks, [pks[0], pks[-1]]):
+        answers = [Answer(pk, "ok", t, attributes=attributes) for pk in group]
+        assert _store(store, answers, provider=f"p{len(group)}").stored == len(group)
+        again = [Answer(pk, "ok", t + 1, attributes=attributes) for pk in group]
+        counts = _store(store, again, provider=f"p{len(group)}")
+        assert (counts.unchanged, counts.stored) == (len(group), 0)
+        # Another verdict, same attributes: the change event names the verdict only.
+        bad = [Answer(pk, "ok", t + 2, verdict="malicious", attributes=attributes) for pk in group]
+        assert _store(store, bad, provider=f"p{len(group)}").changes == len(group)
+        C = schema.enrichment_change
+        with store.read() as conn:
+            events = conn.execute(
+                sa.select(C.c.summary).where(C.c.provider == f"p{len(group)}")
+            ).scalars()
+            assert [[enrichment.render_change(c) for c in e] for e in events] == [
+                ["verdict ∅ → malicious"]
+            ] * len(group)
+    stored = enrichment.current(store, values[0])[0]["results"]["p6"]["attributes"]
+    expected = orjson.loads(orjson.dumps(attributes, option=orjson.OPT_NON_STR_KEYS, default=str))
+    assert stored == expected
 
 
 def test_selection_respects_tlp_and_cache(store: Store) -> None:

@@ -174,7 +174,9 @@ def to_answer(pk: int, r: EnrichmentResult) -> Answer:
         attributes=r.attributes,
         related=[
             {"relation": x.relation, "type": x.type.value, "value": x.value} for x in r.related
-        ],
+        ]
+        if r.related
+        else (),
         payload=r.raw,
         error=r.error,
     )
@@ -242,31 +244,38 @@ def enrich_job(job_id: str) -> None:
 # -- one provider over one range ---------------------------------------------------------
 
 
+def _candidates(
+    conn: Any, job_id: str, p: Provider, lo: int, hi: int
+) -> tuple[list[tuple[int, str, str]], int, int]:
+    """The indicators of a range that ``p`` handles, may see and has not answered
+    within its cache lifetime, as ``(pk, type, value)``; and how many were withheld
+    (TLP) and cached."""
+    params = conn.execute(_job_row(job_id)).mappings().one()["params"] or {}
+    sel = Selection.from_dict(params.get("selection") or {})
+    rows = results.load_range(conn, sel, lo, hi, {t.value for t in p.types})
+    tlps = results.max_tlps(conn, [pk for pk, _, _ in rows], sel.scope)
+    allowed = [r for r in rows if tlp_allows(p.max_tlp, tlps.get(r[0]))]
+    fresh = (
+        set()
+        if params.get("force")
+        else results.fresh_pks(conn, p.name, [pk for pk, _, _ in allowed], now() - p.cache_ttl)
+    )
+    todo = [r for r in allowed if r[0] not in fresh] if fresh else allowed
+    return todo, len(rows) - len(allowed), len(fresh)
+
+
 @DBOS.step()
 def _select(job_id: str, name: str, lo: int, hi: int) -> list[int]:
     ctx = _ctx()
     p = _provider(name)
     store = ctx.store
-    key = f"sel:{lo}-{hi}"
     with store.read() as conn:
-        job = conn.execute(_job_row(job_id)).mappings().one()
-        params = job["params"] or {}
-        sel = Selection.from_dict(params.get("selection") or {})
-        rows = results.load_range(conn, sel, lo, hi, {t.value for t in p.types})
-        pks = [pk for pk, _, _ in rows]
-        tlps = results.max_tlps(conn, pks, sel.scope)
-        allowed = [pk for pk in pks if tlp_allows(p.max_tlp, tlps.get(pk))]
-        fresh = (
-            set()
-            if params.get("force")
-            else results.fresh_pks(conn, name, allowed, now() - p.cache_ttl)
-        )
-    todo = [pk for pk in allowed if pk not in fresh]
+        todo, withheld, cached = _candidates(conn, job_id, p, lo, hi)
     with store.write() as conn:
         progress.record_batch(
-            conn, job_id, name, key, now(), withheld=len(pks) - len(allowed), cached=len(fresh)
+            conn, job_id, name, f"sel:{lo}-{hi}", now(), withheld=withheld, cached=cached
         )
-    return todo
+    return [pk for pk, _, _ in todo]
 
 
 def _job_row(job_id: str) -> Any:
@@ -276,16 +285,12 @@ def _job_row(job_id: str) -> Any:
 @DBOS.workflow()
 def enrich_range(job_id: str, name: str, lo: int, hi: int) -> dict[str, int]:
     """Enrich the selected indicators with lo ≤ pk ≤ hi with provider ``name``."""
-    todo = _select(job_id, name, lo, hi)
     p = _provider(name)
+    if not isinstance(p, HttpProvider):
+        return _offline_part(job_id, name, lo, hi)
+    todo = _select(job_id, name, lo, hi)
     ctx = _ctx()
     totals: dict[str, int] = {}
-    if not isinstance(p, HttpProvider):
-        size = ctx.settings.offline_chunk
-        for i in range(0, len(todo), size):
-            _add(totals, _offline_batch(job_id, name, todo[i : i + size]))
-        _part_done(job_id, name, lo, hi)
-        return totals
     quotas = {
         k: v for k, v in (("day", p.rate_limit.per_day), ("month", p.rate_limit.per_month)) if v
     }
@@ -380,24 +385,66 @@ def _store(
 
 
 @DBOS.step()
-def _offline_batch(job_id: str, name: str, pks: list[int]) -> dict[str, int]:
+def _offline_part(job_id: str, name: str, lo: int, hi: int) -> dict[str, int]:
+    """An offline provider over a whole range in one step: select (TLP, cache), read
+    the indicators once, enrich, and store the answers with the range's counters and
+    its end in one transaction; then mark the job done if this was its last part.
+
+    Re-executed after a crash, it finds its row and only does the last part.
+    """
+    ctx = _ctx()
     p = _provider(name)
     assert isinstance(p, OfflineProvider)
-    with _ctx().store.read() as conn:
-        if progress.batch_recorded(conn, job_id, name, _batch_key(pks)):
-            return {}
-    items = _load(_ctx().store, pks)
+    store = ctx.store
+    key = f"range:{lo}-{hi}"
+    out: dict[str, int] = {}
+    with store.read() as conn:
+        todo = (
+            None
+            if progress.batch_recorded(conn, job_id, name, key)
+            else _candidates(conn, job_id, p, lo, hi)
+        )
+    if todo is not None:
+        rows, withheld, cached = todo
+        items = [(pk, Indicator(IndicatorType(t), v)) for pk, t, v in rows]
+        size = ctx.settings.offline_chunk
+        answers: list[Answer] = []
+        for i in range(0, len(items), size):
+            answers += _enrich_offline(p, items[i : i + size])
+        with store.write() as conn:
+            if not progress.batch_recorded(conn, job_id, name, key):
+                at = now()
+                c = results.store_results(conn, job_id, name, answers, at=at)
+                counts = {
+                    "done": len(answers),
+                    "stored": c.stored,
+                    "unchanged": c.unchanged,
+                    "failed": c.failed,
+                    "withheld": withheld,
+                    "cached": cached,
+                }
+                progress.record_batch(conn, job_id, name, key, at, **counts)
+                progress.record_batch(conn, job_id, name, f"end:{lo}-{hi}", at)
+                out = {**counts, "changes": c.changes}
+    progress.finish_if_complete(store, job_id)
+    return out
+
+
+def _enrich_offline(p: OfflineProvider, items: list[tuple[int, Indicator]]) -> list[Answer]:
     try:
-        answers = _match(items, p.enrich_many([ind for _, ind in items]))
+        return _match(items, p.enrich_many([ind for _, ind in items]))
     except Exception as e:  # a provider bug must not take the worker down
         t = now()
-        reason = f"{name}: {type(e).__name__}: {e}"
-        answers = [Answer(pk, Status.ERROR.value, t, error=reason) for pk, _ in items]
-    return _store(job_id, name, pks, answers)
+        reason = f"{p.name}: {type(e).__name__}: {e}"
+        return [Answer(pk, Status.ERROR.value, t, error=reason) for pk, _ in items]
 
 
 def _match(items: Sequence[tuple[int, Indicator]], got: Sequence[EnrichmentResult]) -> list[Answer]:
     # Results say which indicator they are about; fall back to order when they agree in length.
+    if len(got) == len(items) and all(
+        r.indicator is ind for (_, ind), r in zip(items, got, strict=True)
+    ):
+        return [to_answer(pk, r) for (pk, _), r in zip(items, got, strict=True)]  # the usual case
     by_ind = {ind: pk for pk, ind in items}
     out = [to_answer(by_ind[r.indicator], r) for r in got if r.indicator in by_ind]
     if len(out) != len(got) and len(got) == len(items):

@@ -66,6 +66,27 @@ def _plain(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
 
 
+_I64_MIN, _U64_MAX = -(1 << 63), (1 << 64) - 1
+
+
+def _plain_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_plain` of an attributes mapping, without the JSON round trip when every
+    key is a string and every value a string, bool, None, an integer JSON can hold
+    or a finite float (most offline answers): those come back unchanged."""
+    d = dict(attributes)
+    for k, v in d.items():
+        t = type(v)
+        if type(k) is not str or not (
+            t is str
+            or v is None
+            or t is bool
+            or (t is int and _I64_MIN <= v <= _U64_MAX)
+            or (t is float and v - v == 0)  # not NaN or ±inf (JSON null)
+        ):
+            return dict(_plain(d))
+    return d
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """One provider's result for one stored indicator, ready to store."""
@@ -95,7 +116,7 @@ class Answer:
             "verdict": self.verdict,
             "score": self.score,
             "tags": sorted(set(self.tags)) if self.tags else [],
-            "attributes": _plain(dict(self.attributes)) if self.attributes else {},
+            "attributes": _plain_attributes(self.attributes) if self.attributes else {},
             "related": sorted(
                 (_plain(dict(r)) for r in self.related),
                 key=lambda r: (r.get("relation", ""), r.get("type", ""), r.get("value", "")),
@@ -134,6 +155,10 @@ _JSON_COLS = ("tags", "attributes", "related", "payload")
 _DUMP_OPTS = orjson.OPT_NON_STR_KEYS
 
 
+def _dump(value: Any) -> str:
+    return orjson.dumps(value, option=_DUMP_OPTS, default=str).decode()
+
+
 @dataclass(slots=True)
 class StoreCounts:
     """What :func:`store_results` did with one batch."""
@@ -151,17 +176,33 @@ def _insert(conn: Connection) -> Any:
 
 def _latest_good(conn: Connection, provider: str, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
+    if not pks:
+        return out
+    lo, hi = min(pks), max(pks)
+    if hi - lo < 2 * len(pks):
+        # A dense range of keys (a runner batch): one range condition instead of an
+        # IN list of thousands of parameters, which SQLAlchemy renders one by one.
+        wanted = set(pks)
+        q = _latest_query(provider, E.c.indicator_pk.between(lo, hi))
+        return {
+            r["indicator_pk"]: dict(r)
+            for r in conn.execute(q).mappings()
+            if r["indicator_pk"] in wanted
+        }
     for i in range(0, len(pks), 5000):
-        part = list(pks[i : i + 5000])
-        latest = (
-            sa.select(sa.func.max(E.c.id).label("id"))
-            .where(E.c.provider == provider, E.c.indicator_pk.in_(part), E.c.status.in_(GOOD))
-            .group_by(E.c.indicator_pk)
-            .subquery()
-        )
-        q = sa.select(E).join(latest, latest.c.id == E.c.id)
+        q = _latest_query(provider, E.c.indicator_pk.in_(list(pks[i : i + 5000])))
         out.update({r["indicator_pk"]: dict(r) for r in conn.execute(q).mappings()})
     return out
+
+
+def _latest_query(provider: str, which: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    latest = (
+        sa.select(sa.func.max(E.c.id).label("id"))
+        .where(E.c.provider == provider, which, E.c.status.in_(GOOD))
+        .group_by(E.c.indicator_pk)
+        .subquery()
+    )
+    return sa.select(E).join(latest, latest.c.id == E.c.id)
 
 
 def store_results(
@@ -186,19 +227,23 @@ def store_results(
             bump.append(prev["id"])
             continue
         news[a.indicator_pk] = norm
+        tags, attributes, related = norm["tags"], norm["attributes"], norm["related"]
         rows.append(
             {
-                **norm,
-                "tags": norm["tags"] or None,
-                "attributes": norm["attributes"] or None,
-                "related": norm["related"] or None,
                 "indicator_pk": a.indicator_pk,
                 "provider": provider,
                 "fetched_at": a.fetched_at,
                 "checked_at": a.fetched_at,
-                "payload": a.payload,
+                "status": norm["status"],
+                "verdict": norm["verdict"],
+                "score": norm["score"],
                 "error": a.error,
                 "attempt_key": f"{job_id}:{provider}:{a.indicator_pk}",
+                # Empty collections are stored as NULL; JSON encoded once, by orjson.
+                "j_tags": _dump(tags) if tags else None,
+                "j_attributes": _dump(attributes) if attributes else None,
+                "j_related": _dump(related) if related else None,
+                "j_payload": None if a.payload is None else _dump(a.payload),
             }
         )
     for i in range(0, len(bump), 5000):
@@ -206,12 +251,6 @@ def store_results(
     counts.unchanged = len(bump)
     if not rows:
         return counts
-    for row in rows:
-        for col in _JSON_COLS:
-            v = row.pop(col)
-            row[f"j_{col}"] = (
-                None if v is None else orjson.dumps(v, option=_DUMP_OPTS, default=str).decode()
-            )
     if not news.keys() & latest.keys():
         # Nothing to diff against (the usual bulk case): no ids needed, so the rows go
         # straight to the driver's executemany, without SQLAlchemy's per-row work.
