@@ -98,9 +98,9 @@ class Run:
     def blob(self, kind: str) -> _Blob:
         """The tokens of one kind joined, for one regex call per kind (built once).
 
-        Kinds: "dot" (holds a ".") and "colon" (two or more ":"). MAC addresses,
-        hashes, wallets, TLSH and JA4 digests are found in the whole text from literal
-        anchors instead.
+        Kinds: "dot" (holds a "." before a word character or "-") and "colon" (two or
+        more ":"). Hashes, wallets, TLSH and JA4 digests are found in the whole text
+        from literal anchors instead; MAC addresses from anchors over the blobs.
         """
         if not self._blobs:
             text = self.text

@@ -3,10 +3,12 @@
 Splitting a report into words and testing each one costs Python work per word, and
 most words hold no indicator. Instead:
 
-* tokens holding a "." (or two ":") come from two literal-first scans: ``\\.\\S*+``
-  over the text ends at each such token's end (its first "." starts the match), and
-  the same pattern over the reversed text ends at each one's start (its last "."). The
-  two lists pair up one to one. ``\\s`` and ``str.split`` agree on every code point.
+* tokens holding a "." followed by a word character or "-" (every dotted name, address
+  and file name has one; a word ending a sentence has not), or two ":", come from two
+  literal-first scans: ``\\.(?=[\\w-])\\S*+`` over the text ends at each such token's
+  end (its first such "." starts the match), and its mirror over the reversed text
+  ends at each one's start (its last such "."). The two lists pair up one to one.
+  ``\\s`` and ``str.split`` agree on every code point.
 * hex runs (hashes) come from an ASCII *shadow* of the text: ``encode("ascii",
   "replace")`` keeps one byte per character, and ``bytes.translate`` maps each byte to
   its class, so ``bytes.find`` can jump to runs of 32+ hex digits (a sublinear skip
@@ -22,12 +24,13 @@ from collections.abc import Iterator
 
 __all__ = ["hex_runs", "token_around", "token_spans"]
 
-# From a token's first "." (or first of two ":") to its end. Over the reversed text,
-# the same patterns run from the token's last "." (last of two ":") to its start.
+# (forward, reversed): from a token's first "." followed by [\w-] (first of two ":")
+# to its end, and over the reversed text from its last such "." (last of two ":") to
+# its start. The look-around after the literal keeps the scans literal-first.
+_COLONS = re.compile(r":(?=[^\s:]*+:)\S*+")  # the look-ahead stops at the next ":" or space
 _KINDS = {
-    "dot": re.compile(r"\.\S*+"),
-    # two or more ":" (the look-ahead stops at the next ":" or space: linear)
-    "colons": re.compile(r":(?=[^\s:]*+:)\S*+"),
+    "dot": (re.compile(r"\.(?=[\w-])\S*+"), re.compile(r"\.(?<=[\w-]\.)\S*+")),
+    "colons": (_COLONS, _COLONS),
 }
 _END = re.Match.end
 _START = re.Match.start
@@ -40,9 +43,10 @@ _PER_TOKEN = 300
 def token_spans(text: str, reversed_text: str, kind: str) -> tuple[list[int], list[int]]:
     """(starts, ends) of the whitespace-separated tokens of ``text`` of one ``kind``.
 
-    ``kind`` is "dot" (the token holds a ".") or "colons" (two or more ":").
+    ``kind`` is "dot" (the token holds a "." followed by a word character or "-") or
+    "colons" (two or more ":").
     """
-    pattern = _KINDS[kind]
+    pattern, mirror = _KINDS[kind]
     found = list(pattern.finditer(text))
     if not found:
         return [], []
@@ -57,7 +61,7 @@ def token_spans(text: str, reversed_text: str, kind: str) -> tuple[list[int], li
             for at in map(_START, found)
         ]
         return starts, ends
-    starts = [n - e for e in map(_END, pattern.finditer(reversed_text))]
+    starts = [n - e for e in map(_END, mirror.finditer(reversed_text))]
     starts.reverse()
     return starts, ends
 
