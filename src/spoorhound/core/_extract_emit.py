@@ -157,13 +157,20 @@ def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> l
     confs = list(confs_t)
     fsets = list(map(_FLAGSETS.__getitem__, flags))
     if special or hinted:
-        extra: dict[int, list[str]] = {i: ["defanged"] for i in special}
+        extra: dict[int, list[str]] = {}
         for i, lo in hinted.items():
             line_before = text[lo : starts[i]].lower()
             if P.BENIGN_BEFORE.search(line_before):
                 extra.setdefault(i, []).append("benign-context")
             if P.EXAMPLE_BEFORE.search(line_before):
                 extra.setdefault(i, []).append("example")
+        for i in special:
+            if i in extra:
+                extra[i].insert(0, "defanged")
+            else:  # defanged only (the common case): +10 and the flag
+                conf = confs[i] + 10
+                confs[i] = conf if 0 <= conf <= 100 else max(0, min(100, conf))
+                fsets[i] = _FLAGSETS[(*flags[i], "defanged")]
         for i, more in extra.items():
             conf = confs[i]
             if more[0] == "defanged":
