@@ -161,9 +161,13 @@ def test_selection_respects_tlp_and_cache(store: Store) -> None:
     with store.read() as conn:
         tlps = enrichment.max_tlps(conn, pks, None)
     assert tlps[pks[2]] == "red" and tlps[pks[0]] == "clear"
+    with store.read() as conn:  # only the indicators asked about, not their neighbours
+        assert enrichment.max_tlps(conn, [pks[0], pks[2]], None).keys() == {pks[0], pks[2]}
     _store(store, [Answer(pks[0], "not_found", int(time.time()))])
+    _store(store, [Answer(pks[1], "ok", int(time.time()))], provider="q")
     with store.read() as conn:
         assert enrichment.fresh_pks(conn, "p", pks, int(time.time()) - 60) == {pks[0]}
+        assert enrichment.fresh_pks(conn, "q", [pks[0], pks[2]], int(time.time()) - 60) == set()
     ranges, types = enrichment.plan_ranges(store, Selection(SearchFilter(type="ipv4")), 2)
     assert len(ranges) == 2 and types == {"ipv4": 3}
 

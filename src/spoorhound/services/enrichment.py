@@ -174,24 +174,28 @@ def _insert(conn: Connection) -> Any:
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
-def _latest_good(conn: Connection, provider: str, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
+def _by_keys(
+    col: sa.ColumnElement[Any], pks: Sequence[int]
+) -> tuple[list[sa.ColumnElement[bool]], set[int] | None]:
+    """Conditions selecting ``pks`` on ``col``, and the set to keep rows by when a
+    condition may match others. Dense keys (a runner batch) get one range condition
+    instead of an IN list of thousands of parameters, which SQLAlchemy renders one by
+    one; sparse ones get IN lists of 5,000."""
     if not pks:
-        return out
+        return [], None
     lo, hi = min(pks), max(pks)
     if hi - lo < 2 * len(pks):
-        # A dense range of keys (a runner batch): one range condition instead of an
-        # IN list of thousands of parameters, which SQLAlchemy renders one by one.
-        wanted = set(pks)
-        q = _latest_query(provider, E.c.indicator_pk.between(lo, hi))
-        return {
-            r["indicator_pk"]: dict(r)
-            for r in conn.execute(q).mappings()
-            if r["indicator_pk"] in wanted
-        }
-    for i in range(0, len(pks), 5000):
-        q = _latest_query(provider, E.c.indicator_pk.in_(list(pks[i : i + 5000])))
-        out.update({r["indicator_pk"]: dict(r) for r in conn.execute(q).mappings()})
+        return [col.between(lo, hi)], set(pks)
+    return [col.in_(list(pks[i : i + 5000])) for i in range(0, len(pks), 5000)], None
+
+
+def _latest_good(conn: Connection, provider: str, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    conds, keep = _by_keys(E.c.indicator_pk, pks)
+    for cond in conds:
+        for r in conn.execute(_latest_query(provider, cond)).mappings():
+            if keep is None or r["indicator_pk"] in keep:
+                out[r["indicator_pk"]] = dict(r)
     return out
 
 
@@ -601,10 +605,9 @@ def max_tlps(conn: Connection, pks: Sequence[int], scope: Scope) -> dict[int, st
     rank = {t: i for i, t in enumerate(TLP_LEVELS)}
     red = len(TLP_LEVELS) - 1
     best: dict[int, int] = {}
-    for i in range(0, len(pks), 5000):
-        q = sa.select(O.c.indicator_pk, O.c.tlp).where(
-            O.c.indicator_pk.in_(list(pks[i : i + 5000]))
-        )
+    conds, keep = _by_keys(O.c.indicator_pk, pks)
+    for cond in conds:
+        q = sa.select(O.c.indicator_pk, O.c.tlp).where(cond)
         if scope is not None:
             q = q.where(
                 O.c.enclave_id.in_(
@@ -612,6 +615,8 @@ def max_tlps(conn: Connection, pks: Sequence[int], scope: Scope) -> dict[int, st
                 )
             )
         for pk, tlp in conn.execute(q):
+            if keep is not None and pk not in keep:
+                continue
             level = rank.get(tlp or "clear", red)
             if level > best.get(pk, -1):
                 best[pk] = level
@@ -621,16 +626,12 @@ def max_tlps(conn: Connection, pks: Sequence[int], scope: Scope) -> dict[int, st
 def fresh_pks(conn: Connection, provider: str, pks: Sequence[int], since: int) -> set[int]:
     """Indicators whose latest good answer from ``provider`` was confirmed after ``since``."""
     out: set[int] = set()
-    for i in range(0, len(pks), 5000):
+    conds, keep = _by_keys(E.c.indicator_pk, pks)
+    for cond in conds:
         q = (
             sa.select(E.c.indicator_pk)
-            .where(
-                E.c.provider == provider,
-                E.c.indicator_pk.in_(list(pks[i : i + 5000])),
-                E.c.status.in_(GOOD),
-                E.c.checked_at > since,
-            )
+            .where(E.c.provider == provider, cond, E.c.status.in_(GOOD), E.c.checked_at > since)
             .distinct()
         )
-        out.update(int(pk) for (pk,) in conn.execute(q))
+        out.update(int(pk) for (pk,) in conn.execute(q) if keep is None or pk in keep)
     return out
