@@ -28,9 +28,8 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
-from spoorhound.api.auth import CallerDep
+from spoorhound.api.auth import CallerDep, run_query
 from spoorhound.api.enrichment import _settings
 from spoorhound.core.indicators import InvalidIndicator
 from spoorhound.core.query import QuerySyntaxError
@@ -127,13 +126,19 @@ async def get_explore(
     """Indicators (or threats) matching ``q``, within the caller's enclaves."""
     store: Store = request.app.state.store
     # `async` so authentication runs on the event loop; the query itself may scan an
-    # index (a query matching nothing), so it runs in the thread pool.
+    # index (a query matching nothing), so it runs in a worker thread (run_query).
     try:
         if mode == "threats":
-            found = await run_in_threadpool(explore_threats, store, q, caller.scope)
+            found = await run_query(request, explore_threats, store, q, caller.scope)
             return _json({"results": found, "cursor": None})
-        page = await run_in_threadpool(
-            explore_service.explore, store, q, scope=caller.scope, limit=limit, cursor=cursor
+        page = await run_query(
+            request,
+            explore_service.explore,
+            store,
+            q,
+            scope=caller.scope,
+            limit=limit,
+            cursor=cursor,
         )
     except QuerySyntaxError as e:
         raise HTTPException(

@@ -17,6 +17,7 @@ enclave the caller cannot see (its existence is not confirmed); 413 body too lar
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -25,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, ParamSpec, TypeVar
 
 import orjson
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -45,6 +47,7 @@ __all__ = [
     "require_admin",
     "require_enclave",
     "require_role",
+    "run_query",
     "run_read",
 ]
 
@@ -147,6 +150,27 @@ async def run_read(
     if store.dialect == "sqlite":
         return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+async def run_query(
+    request: Request, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Run the read ``fn(*args, **kwargs)``, which may scan, in a worker thread.
+
+    On SQLite such reads run one at a time per process (in arrival order): they are
+    CPU-bound in this process, and threads running them together take turns on the
+    GIL, each waiting for it again after every SQL call, so all of them end late
+    (``bench/api.py``: explore's p99 at 8 connections was three times higher with two
+    threads than with one). A PostgreSQL query runs in the database server, so it goes
+    to the thread pool.
+    """
+    store: Store = request.app.state.store
+    if store.dialect != "sqlite":
+        return await run_in_threadpool(fn, *args, **kwargs)
+    limiter: CapacityLimiter | None = getattr(request.app.state, "query_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.query_limiter = CapacityLimiter(1)
+    return await to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)
 
 
 async def current_caller(request: Request) -> Caller:
