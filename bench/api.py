@@ -2,26 +2,34 @@
 
 Usage::
 
-    .venv/bin/python bench/api.py [--rows 1000000] [--duration 10] [--conns 1,8,32,64] [--workers 1]
+    .venv/bin/python bench/api.py [--rows 1000000] [--duration 10] [--conns 1,8,32,64] [--workers 1,2]
 
 or ``make bench-api`` (installs ``wrk`` with apt-get when it is missing).
 
 Reuses the database of ``bench/explore.py`` (``bench/out/explore-<rows>.db``, built
 by that script when missing) copied once to ``bench/out/api-<rows>/spoorhound.db``,
-starts ``spoorhound serve --workers N`` on a free loopback port with ``SPOORHOUND_DATA_DIR``
-pointing there, takes the admin key it prints on a first start (or, when it prints
-none, mints one through the access service) and loads it with ``wrk`` (2 threads,
+brought to the code's schema and, once, given its stored scores (``spoorhound score
+sweep``: a deployment has them; without them ``serve`` would spend its first minutes
+scoring). For each ``--workers`` value in turn it starts ``spoorhound serve --workers
+N`` on a free loopback port with ``SPOORHOUND_DATA_DIR`` pointing there, takes the
+admin key it prints on a first start (or mints one through the access service) and a
+read key of ``bench-analyst`` (a reader of enclave ``bench`` only), waits until the
+server is idle (its startup score sweep done) and loads it with ``wrk`` (2 threads,
 ``--duration`` seconds per run) at each concurrency of ``--conns``:
 
 (a) ``GET /api/indicators/{value}`` for random stored values (each checked to answer
-    200 before the run);
-(b) ``GET /api/v1/explore?q=type%3Ddomain&limit=100``;
-(c) a bare FastAPI app with one endpoint returning a constant (``def`` and
-    ``async def``), served the same way (uvicorn, one process, defaults) in the same run.
+    200 before the run), with the admin key (every enclave) and with the analyst's
+    key (one enclave: the scoped reads);
+(b) ``GET /api/v1/explore?q=type%3Ddomain&limit=100`` (first two levels);
 
-Client and server share the machine's cores. Everything is on 127.0.0.1 and every
-process stops by itself (``wrk -d``, servers terminated at the end). Prints a
-Markdown table for docs/benchmarks.md.
+then (c) a bare FastAPI app with one endpoint returning a constant (``def`` and
+``async def``), served the same way (uvicorn, one process, defaults) in the same run.
+
+Client and server share the machine's cores. "server CPU µs/req" is the CPU time of
+the server's processes (the ``serve`` supervisor with the durable runtime, and its
+API workers) per request: other load disturbs it less than req/s. Everything is on
+127.0.0.1 and every process stops by itself (``wrk -d``, servers terminated at the
+end). Prints a Markdown table for docs/benchmarks.md; phases are logged on stderr.
 """
 
 from __future__ import annotations
@@ -417,8 +425,8 @@ def main() -> None:
     ap.add_argument("--values", type=int, default=1000, help="random stored values to GET")
     ap.add_argument(
         "--workers",
-        default="2",
-        help="spoorhound serve --workers, or several configurations one after the other (1,2)",
+        default="1,2",
+        help="spoorhound serve --workers; several (1,2) run one configuration after the other",
     )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = ap.parse_args()
