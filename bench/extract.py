@@ -230,6 +230,17 @@ def load_cases() -> list[dict[str, object]]:
     return cases
 
 
+def corpus_texts() -> list[str]:
+    """The throughput corpus: the sample reports, and the PDF's text layer."""
+    corpus = [(REPORTS / n).read_text(encoding="utf-8") for n in CORPUS if (REPORTS / n).exists()]
+    pdf = REPORTS / "cisa_aa20-302a_ransomware_healthcare.pdf"
+    if pdf.exists():
+        # the PDF's text layer, read once by our front-end, is the same input for every tool
+        with pdf.open("rb") as fh:
+            corpus.append(load_document(fh, pdf.name).text)
+    return corpus
+
+
 # --- scoring --------------------------------------------------------------------------
 
 
@@ -400,12 +411,7 @@ def main() -> None:
         return
     cases = load_cases()
     texts = [str(c["text"]) for c in cases]
-    corpus = [(REPORTS / n).read_text(encoding="utf-8") for n in CORPUS if (REPORTS / n).exists()]
-    pdf = REPORTS / "cisa_aa20-302a_ransomware_healthcare.pdf"
-    if pdf.exists():
-        # the PDF's text layer, read once by our front-end, is the same input for every tool
-        with pdf.open("rb") as fh:
-            corpus.append(load_document(fh, pdf.name).text)
+    corpus = corpus_texts()
     results: dict[str, dict[str, list[int]]] = {}
     raw = raw_calls()
     speed: dict[str, tuple[float, float]] = {}

@@ -1,0 +1,106 @@
+"""Same-process A/B of the extractor: the working tree against an earlier git revision.
+
+Usage::
+
+    .venv/bin/python bench/extract_ab.py OLD_REV [--runs N]
+
+``OLD_REV``'s ``src/spoorhound`` is unpacked with ``git archive`` into a temporary
+directory as the package ``spoorhound_ab_old`` (its imports rewritten), both versions
+are checked to give the same candidates on the corpus, and then ``unique(extract(t))``
+over the corpus of ``bench/extract.py`` (the same texts) is timed for each, alternating
+old and new run by run, best of ``N`` CPU times each. Alternating in one process is what
+makes the ratio usable on a shared machine: both sides see the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OLD = "spoorhound_ab_old"
+
+
+def _bench_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("_bench_extract", HERE / "extract.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _unpack_old(rev: str, into: Path) -> None:
+    blob = subprocess.run(
+        ["git", "archive", rev, "src/spoorhound"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(into, filter="data")
+    pkg = into / "src" / "spoorhound"
+    pkg.rename(into / OLD)
+    word = re.compile(r"\bspoorhound(?=[. ])")
+    for path in (into / OLD).rglob("*.py"):
+        path.write_text(word.sub(OLD, path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("old_rev")
+    ap.add_argument("--runs", type=int, default=60)
+    args = ap.parse_args()
+    bench = _bench_module()
+    corpus = bench.corpus_texts()
+    size = sum(len(t.encode()) for t in corpus)
+    with tempfile.TemporaryDirectory() as tmp:
+        _unpack_old(args.old_rev, Path(tmp))
+        sys.path.insert(0, tmp)
+        old = importlib.import_module(f"{OLD}.core.extract")
+        from spoorhound.core import extract as new
+
+        def run_old() -> None:
+            for t in corpus:
+                old.unique(old.extract(t))
+
+        def run_new() -> None:
+            for t in corpus:
+                new.unique(new.extract(t))
+
+        def rows(mod: ModuleType) -> list[object]:
+            return [
+                (str(c.type), c.value, c.start, c.end, c.confidence, sorted(c.flags), c.context)
+                for t in corpus
+                for c in mod.extract(t)
+            ]
+
+        same = rows(old) == rows(new)
+        best_old = best_new = float("inf")
+        load = os.getloadavg()
+        for _ in range(args.runs):
+            t0 = time.process_time()
+            run_old()
+            best_old = min(best_old, time.process_time() - t0)
+            t0 = time.process_time()
+            run_new()
+            best_new = min(best_new, time.process_time() - t0)
+    print(f"corpus {size / 1e6:.2f} MB, {args.runs} alternating runs, best CPU time each")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load)}")
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"same candidates on the corpus: {same}")
+    print(f"{args.old_rev}: {best_old * 1e3:.2f} ms ({size / best_old / 1e6:.2f} MB/s)")
+    print(f"working tree: {best_new * 1e3:.2f} ms ({size / best_new / 1e6:.2f} MB/s)")
+    print(f"speed-up: {best_old / best_new:.3f}x")
+
+
+if __name__ == "__main__":
+    main()
