@@ -21,16 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from spoorhound.api.auth import CallerDep, check_enclave
+from spoorhound.api.auth import CallerDep, check_enclave, run_read
 from spoorhound.api.inputs import CleanInput, reject_nul
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.query import QuerySyntaxError
@@ -288,24 +289,39 @@ async def submit_bulk(
     return JobStarted(job_id=job_id)
 
 
-@router.get("/{ref:path}")
-def get_indicator(
-    ref: str, store: StoreDep, caller: CallerDep, type: TypeParam = None
-) -> IndicatorDetail:
+def _detail(store: Store, ref: str, scope: Collection[str] | None, type: str | None) -> list[Any]:
+    if not indicator_edits._is_uuid(ref):
+        # A value: lookup reads what resolve would find (the same candidates, type and
+        # scope), in resolve's order.
+        return sorted(
+            indicator_service.lookup(store, ref, scope=scope, type=type), key=lambda d: d["type"]
+        )
+    found = indicator_edits.resolve(store, ref, scope=scope, type=type)
+    return [
+        d
+        for f in found
+        for d in indicator_service.lookup(store, f["value"], scope=scope, type=f["type"])
+        if d["id"] == f["id"]
+    ]
+
+
+@router.get("/{ref:path}", response_model=IndicatorDetail)
+async def get_indicator(
+    ref: str, request: Request, caller: CallerDep, type: TypeParam = None
+) -> Response:
     """Everything the caller may see about the indicator(s) ``ref`` (id or value) names."""
+    store: Store = request.app.state.store
     try:
-        found = indicator_edits.resolve(store, ref, scope=caller.scope, type=type)
-        detail = [
-            d
-            for f in found
-            for d in indicator_service.lookup(store, f["value"], scope=caller.scope, type=f["type"])
-            if d["id"] == f["id"]
-        ]
+        # Index look-ups only: inline on SQLite (see run_read), no thread hand-off.
+        detail = await run_read(store, _detail, store, ref, caller.scope, type)
     except (UnknownType, ValueError) as e:
         raise HTTPException(status_code=422, detail=str(e)) from None
     if not detail:
         raise HTTPException(status_code=404, detail="indicator not found")
-    return IndicatorDetail(query=ref, indicators=detail)
+    # Serialised once with orjson (the declared model documents it): validating and
+    # re-encoding the nested documents cost more than reading them.
+    body = orjson.dumps({"query": ref, "indicators": detail}, option=orjson.OPT_NON_STR_KEYS)
+    return Response(body, media_type="application/json")
 
 
 @router.patch("/{ref:path}")

@@ -32,8 +32,9 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def reject_nul(request: Request, caller: CallerDep) -> None:
+async def reject_nul(request: Request, caller: CallerDep) -> None:
     """A router dependency: 422 when the path or a query parameter holds a NUL."""
+    # `async`: no I/O, so no hand-off to the thread pool on every request it guards.
     if _NUL in request.url.path or _has_nul(list(request.query_params.multi_items())):
         raise HTTPException(status_code=422, detail=f"path and query {_MESSAGE}")
 
