@@ -19,7 +19,8 @@ server is idle (its startup score sweep done) and loads it with ``wrk`` (2 threa
 
 (a) ``GET /api/indicators/{value}`` for random stored values (each checked to answer
     200 before the run), with the admin key (every enclave) and with the analyst's
-    key (one enclave: the scoped reads);
+    key (one enclave: the scoped reads), and ``GET /api/v1/indicators/{value}`` with
+    the admin key;
 (b) ``GET /api/v1/explore?q=type%3Ddomain&limit=100`` (first two levels);
 
 then (c) a bare FastAPI app with one endpoint returning a constant (``def`` and
@@ -391,6 +392,12 @@ def serve_and_load(
             rows.append(
                 (f"{name} GET /api/indicators/{{value}} (admin key)", conns,
                  wrk(base, paths, key, conns, args.duration, tmp, app))
+            )  # fmt: skip
+        v1 = [p.replace("/api/indicators/", "/api/v1/indicators/", 1) for p in paths]
+        for conns in levels:
+            rows.append(
+                (f"{name} GET /api/v1/indicators/{{value}} (admin key)", conns,
+                 wrk(base, v1, key, conns, args.duration, tmp, app))
             )  # fmt: skip
         for conns in levels:
             rows.append(
