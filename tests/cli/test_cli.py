@@ -54,6 +54,22 @@ def test_ingest_demo_set_then_lookup_search_stats(run) -> None:  # type: ignore[
     assert stats["enclave"] == {"demo": 20} and stats["type"]["url"] == 2
 
 
+def test_search_with_the_query_language(run) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(ROOT / "examples" / "demo-iocs.csv"), "--enclave", "demo")
+    found = json.loads(run("search", "-q", "tag = c2 and type in (domain, url)", "--json").stdout)
+    assert {f["type"] for f in found} == {"domain", "url"} and len(found) >= 2
+    assert all("c2" in f["tags"] for f in found)
+    # -q and the filters must all hold; rows carry the stored risk and score
+    narrowed = json.loads(
+        run("search", "-q", "tag = c2", "--type", "domain", "--limit", "1", "--json").stdout
+    )
+    assert len(narrowed) == 1 and narrowed[0]["type"] == "domain"
+    assert narrowed[0]["risk"] in ("none", "low", "medium", "high", "critical")
+    assert isinstance(narrowed[0]["score"], int)
+    bad = run("search", "-q", "risk >>= high", ok=False)
+    assert bad.exit_code == 2 and "bad query" in bad.output
+
+
 def test_ingest_from_stdin_with_context_flags(run) -> None:  # type: ignore[no-untyped-def]
     r = run(
         "ingest", "-", "--enclave", "e", "--tag", "ddos", "--tlp", "amber", "--confidence", "high",

@@ -132,6 +132,7 @@ def test_lookup_search_stats_enclaves_match_local_output(seeded: Server) -> None
         ("search", "--tag", "c2", "--json"),
         ("search", "--value", "*.example.com", "--type", "domain", "--csv"),
         ("search", "--since", "1d", "--source", "manual", "--json"),
+        ("search", "-q", "type = url or type = ipv4", "--tag", "c2", "--json"),
         ("stats", "--json"),
         ("enclave", "list", "--json"),
     ):

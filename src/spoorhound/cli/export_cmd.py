@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol, cast
 import click
 from rich.console import Console
 
-from spoorhound.cli.filters import Filters, and_query, filter_options
+from spoorhound.cli.filters import Filters, and_query, filter_options, query_option
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import exports as export_service
 from spoorhound.storage.engine import Store
@@ -65,9 +65,7 @@ def _write(output: str, chunks: Iterable[bytes]) -> int:
 
 
 @click.command("export")
-@click.option(
-    "-q", "--query", default="", help="Query language (docs/query.md), and-ed with the filters."
-)
+@query_option
 @filter_options
 @click.option(
     "--format",

@@ -14,7 +14,10 @@ import click
 
 from spoorhound.core.timespec import parse_since
 
-__all__ = ["Filters", "and_query", "filter_options"]
+__all__ = ["SEARCH_COLUMNS", "Filters", "and_query", "filter_options", "query_option"]
+
+#: The columns `search` prints, locally and with --server.
+SEARCH_COLUMNS = ["type", "value", "risk", "score", "first_seen", "last_seen", "tags"]
 
 _OPTIONS = ("itype", "tag", "enclave", "value", "since", "source")
 
@@ -95,6 +98,15 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ):
         cmd = opt(cmd)
     return cmd  # type: ignore[no-any-return]
+
+
+def query_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``-q/--query``: a query-language expression, and-ed with the simple filters."""
+    return click.option(
+        "-q", "--query", default="", metavar="QUERY",
+        help="Query language, e.g. 'risk >= high and last_seen > -7d' (docs/query.md); "
+        "and-ed with the filters.",
+    )(f)  # fmt: skip
 
 
 def _quote(value: str) -> str:

@@ -26,7 +26,13 @@ from spoorhound.cli import enrich_cmd, score_cmd
 from spoorhound.cli.access_cmd import register as register_access
 from spoorhound.cli.export_cmd import export
 from spoorhound.cli.extract_cmd import extract
-from spoorhound.cli.filters import Filters, filter_options
+from spoorhound.cli.filters import (
+    SEARCH_COLUMNS,
+    Filters,
+    and_query,
+    filter_options,
+    query_option,
+)
 from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
@@ -34,10 +40,12 @@ from spoorhound.cli.safelist_cmd import safelist_group
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
+from spoorhound.core.query import QuerySyntaxError
 from spoorhound.enrich import runtime
 from spoorhound.ingest.formats import READERS
 from spoorhound.services import enclaves as enclave_service
 from spoorhound.services import enrichment as enrichment_service
+from spoorhound.services import explore as explore_service
 from spoorhound.services import indicators as indicator_service
 from spoorhound.services import scoring as scoring_service
 from spoorhound.services.access import ensure_admin
@@ -446,18 +454,35 @@ def _filter(f: Filters) -> indicator_service.SearchFilter:
 
 
 @cli.command()
+@query_option
 @filter_options
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @output_options
 @click.pass_context
-def search(ctx: click.Context, filters: Filters, limit: int, fmt: str | None) -> None:
-    """Find indicators by type, tag, enclave, source, value pattern and recency."""
+def search(ctx: click.Context, query: str, filters: Filters, limit: int, fmt: str | None) -> None:
+    """Find indicators by query, or by type, tag, enclave, source, value pattern and recency."""
     store = _state(ctx).store()
-    try:
-        rows = indicator_service.search(store, _filter(filters), limit=limit)
-    except UnknownType as e:
-        raise click.BadParameter(str(e), param_hint="--type") from None
-    emit(rows, ["type", "value", "first_seen", "last_seen", "tags"], fmt=fmt or "table")
+    if query.strip():
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        try:
+            while len(rows) < limit:
+                page = explore_service.explore(
+                    store, and_query(query, filters.query()), limit=limit - len(rows),
+                    cursor=cursor,
+                )  # fmt: skip
+                rows += page.rows
+                cursor = page.cursor
+                if cursor is None:
+                    break
+        except QuerySyntaxError as e:
+            raise click.UsageError(f"bad query: {e}") from None
+    else:
+        try:
+            rows = indicator_service.search(store, _filter(filters), limit=limit)
+        except UnknownType as e:
+            raise click.BadParameter(str(e), param_hint="--type") from None
+    emit(rows, SEARCH_COLUMNS, fmt=fmt or "table")
 
 
 @cli.group()

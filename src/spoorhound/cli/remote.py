@@ -43,7 +43,13 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from spoorhound.cli import score_cmd
 from spoorhound.cli.enrich_cmd import print_history
 from spoorhound.cli.export_cmd import export
-from spoorhound.cli.filters import Filters, filter_options
+from spoorhound.cli.filters import (
+    SEARCH_COLUMNS,
+    Filters,
+    and_query,
+    filter_options,
+    query_option,
+)
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.client import Client, NotFound, SpoorhoundError
 from spoorhound.core.context import parse_confidence, parse_tlp
@@ -243,20 +249,21 @@ def print_indicators(found: list[dict[str, Any]]) -> None:
 
 
 @click.command("search")
+@query_option
 @filter_options
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
 @_output_options
 @click.pass_context
-def search(ctx: click.Context, filters: Filters, limit: int, fmt: str | None) -> None:
-    """Find indicators on the server by type, tag, enclave, source, value and recency."""
-    q = filters.query()
+def search(ctx: click.Context, query: str, filters: Filters, limit: int, fmt: str | None) -> None:
+    """Find indicators on the server by query, or type, tag, enclave, source, value, recency."""
+    q = and_query(query, filters.query())
     rows = []
     with api_client(ctx) as api:
         for row in api.iter_search(q, page_size=min(limit, 1000)):
             rows.append(row)
             if len(rows) >= limit:
                 break
-    emit(rows, ["type", "value", "first_seen", "last_seen", "tags"], fmt=fmt or "table")
+    emit(rows, SEARCH_COLUMNS, fmt=fmt or "table")
 
 
 @click.group("tag", cls=_RemoteGroup)
