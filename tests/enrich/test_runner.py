@@ -29,7 +29,7 @@ from spoorhound.cli import enrich_cmd
 from spoorhound.cli.main import State
 from spoorhound.config import Settings
 from spoorhound.core.indicators import Indicator, IndicatorType
-from spoorhound.enrich import runtime
+from spoorhound.enrich import runner, runtime
 from spoorhound.enrich.provider import (
     EnrichmentResult,
     HttpConfig,
@@ -404,6 +404,30 @@ def test_a_re_executed_store_step_adds_no_row(rt: Store) -> None:
     with rt.write() as conn:
         enrichment.store_results(conn, job_id, "fake-once", [other], at=int(time.time()))
     assert len(_rows(rt, "198.51.104.1", "fake-once")) == 1
+
+
+def test_an_offline_range_counts_cached_answers_and_is_stored_once(rt: Store) -> None:
+    _ingest(rt, "t-offline", ["198.51.105.1", "198.51.105.2", "offline-once.org"])
+    first = _run(rt, "t-offline", ["fake-offline"])["providers"]["fake-offline"]
+    assert (first["total"], first["done"], first["stored"], first["cached"]) == (3, 3, 3, 0)
+    # Within the cache lifetime nothing is enriched again; every indicator is counted.
+    again = _run(rt, "t-offline", ["fake-offline"])
+    c = again["providers"]["fake-offline"]
+    assert (c["done"], c["cached"]) == (0, 3)
+    # The step re-executed after a crash (its transaction committed): no second row.
+    forced = _run(rt, "t-offline", ["fake-offline"], force=True)
+    assert forced["providers"]["fake-offline"]["unchanged"] == 3
+    B = schema.enrichment_batch
+    with rt.read() as conn:
+        key = conn.execute(
+            sa.select(B.c.batch_key).where(
+                B.c.job_id == forced["id"], B.c.batch_key.like("range:%")
+            )
+        ).scalar_one()
+    lo, hi = (int(x) for x in key.removeprefix("range:").split("-"))
+    assert runner._offline_part(forced["id"], "fake-offline", lo, hi) == {}
+    assert len(_rows(rt, "198.51.105.1", "fake-offline")) == 1
+    assert runtime.wait_for(rt, forced["id"])["providers"]["fake-offline"]["unchanged"] == 3
 
 
 def test_due_watchlists_are_re_enriched_with_change_events(
