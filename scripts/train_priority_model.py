@@ -75,7 +75,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=9) as gz:
-        data = tables.with_ngrams(result.ngram_table).to_json()
+        data = tables.with_label_tables(result.ngram_table, result.regression).to_json()
         gz.write(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
     (args.out / "features.json.gz").write_bytes(buf.getvalue())
     path = save_model(result, args.out)

@@ -8,10 +8,15 @@ import numpy as np
 
 from spoorhound.model.features import (
     FEATURE_NAMES,
+    NgramRegression,
+    _word_logfreq,
+    char_features,
     describe,
     featurize,
+    lr_ngrams,
     registered_domain,
     registrant_name,
+    segment,
     supports,
 )
 
@@ -75,3 +80,27 @@ def test_describe_is_readable() -> None:
     assert describe("brand_lure", 1.0) == "contains a brand or lure word"
     assert "TLD" in describe("tld", 0.0)
     assert describe("ngram_logodds", math.nan).startswith("no ")
+    assert describe("name_word_coverage", 0.5) == "50% of the name in dictionary words"
+
+
+def test_word_features_tell_words_from_random_letters() -> None:
+    assert segment("stonecoremason", _word_logfreq()) == ["stone", "core", "mason"]
+    X = featurize(["stonecoremason.com", "xkqzjvbwpltr.com"], ["domain", "domain"])
+    row = {n: X[:, i] for i, n in enumerate(FEATURE_NAMES)}
+    assert row["name_words"][0] == 3.0
+    assert row["name_word_coverage"][0] == 1.0 and row["name_word_coverage"][1] < 0.5
+    assert row["name_nonword_run"][0] == 0.0 and row["name_nonword_run"][1] >= 6.0
+    assert row["name_trigram"][0] > row["name_trigram"][1]
+
+
+def test_character_features_count_switches_and_runs() -> None:
+    switches, repeat, rare, _vc, starts, ends = char_features("1a2bzzz9")
+    assert (switches, repeat, starts, ends) == (4.0, 3.0, 1.0, 1.0)
+    assert rare == 3 / 8
+
+
+def test_ngram_regression_scores_by_its_weights() -> None:
+    reg = NgramRegression({"^a": (2.0, 1.5), "b$": (1.0, -1.0)}, bias=0.25)
+    # ^ab$ has the n-grams ^a and b$ in the table: (2·1.5 − 1·1) / √(4 + 1) + 0.25
+    assert math.isclose(reg.score(lr_ngrams("ab")), 2.0 / math.sqrt(5.0) + 0.25, rel_tol=1e-9)
+    assert reg.score(lr_ngrams("zz")) == 0.25

@@ -39,11 +39,16 @@ from spoorhound.model.features import (
     FEATURES_VERSION,
     TLD_INDEX,
     Featurizer,
+    NgramRegression,
     default_featurizer,
+    fit_ngram_regression,
     fit_ngrams,
     host_of,
+    lr_ngrams,
+    name_words,
     ngram_scores,
     registered_domain,
+    registrant_name,
 )
 
 if TYPE_CHECKING:
@@ -108,8 +113,10 @@ class TrainResult:
     y: np.ndarray = field(repr=False)
     seconds: float = 0.0
     #: The n-gram table fitted on all rows (the training script ships it; a user's
-    #: retrain keeps the shipped table so stored feature vectors stay valid).
+    #: retrain keeps the shipped tables so stored feature vectors stay valid).
     ngram_table: dict[str, float] = field(default_factory=dict, repr=False)
+    #: The n-gram regression fitted on all rows (shipped like ``ngram_table``).
+    regression: NgramRegression | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -121,6 +128,8 @@ class _Rows:
     category: list[str]
     tld: list[str]
     hosts: list[str]
+    #: the words of each host's registrant name (inputs of the n-gram regression)
+    words: list[list[str]]
 
 
 def _assemble(
@@ -173,28 +182,57 @@ def _assemble(
     X = featurizer.featurize(values, itypes)
     hosts = [host_of(v, t) or "" for v, t in zip(values, itypes, strict=True)]
     tld = [h.rpartition(".")[2] for h in hosts]
-    return _Rows(X, np.asarray(y, dtype=np.int8), np.asarray(w), groups, category, tld, hosts)
+    words = [name_words(registrant_name(h)) for h in hosts]
+    return _Rows(
+        X, np.asarray(y, dtype=np.int8), np.asarray(w), groups, category, tld, hosts, words
+    )
 
 
-#: Columns of the n-gram log-odds features, which are cross-fitted during training.
-_NGRAM_COLS = [FEATURE_NAMES.index("ngram_logodds"), FEATURE_NAMES.index("ngram_max")]
+#: Columns of the features fitted on labels (the n-gram log-odds table and the n-gram
+#: regression), which are cross-fitted during training.
+_LABEL_COLS = [
+    FEATURE_NAMES.index("ngram_logodds"),
+    FEATURE_NAMES.index("ngram_max"),
+    FEATURE_NAMES.index("ngram_lr"),
+]
 
 
-def _score_ngrams(table: dict[str, float], hosts: list[str], idx: np.ndarray) -> np.ndarray:
-    return np.array([ngram_scores(table, hosts[i]) for i in idx], dtype=np.float32).reshape(-1, 2)
+@dataclass(frozen=True)
+class _LabelTables:
+    ngrams: dict[str, float]
+    regression: NgramRegression
 
 
-def _cross_fit_ngrams(rows: _Rows, idx: np.ndarray, seed: int, folds: int = 3) -> np.ndarray:
-    """N-gram features for rows ``idx``, each from a table fitted without its group:
-    the trees must learn from out-of-sample scores, as they will see at inference."""
+def _fit_label_tables(rows: _Rows, idx: np.ndarray, seed: int) -> _LabelTables:
+    hosts = [rows.hosts[i] for i in idx]
+    labels = rows.y[idx].tolist()
+    return _LabelTables(
+        fit_ngrams(hosts, labels),
+        fit_ngram_regression(
+            hosts, labels, rows.weight[idx].tolist(), seed, [rows.words[i] for i in idx]
+        ),
+    )
+
+
+def _score_label(tables: _LabelTables, rows: _Rows, idx: np.ndarray) -> np.ndarray:
+    reg, hosts, words = tables.regression, rows.hosts, rows.words
+    out = [
+        (*ngram_scores(tables.ngrams, hosts[i]), reg.score(lr_ngrams(hosts[i], words[i])))
+        for i in idx
+    ]
+    return np.array(out, dtype=np.float32).reshape(-1, len(_LABEL_COLS))
+
+
+def _cross_fit_label(rows: _Rows, idx: np.ndarray, seed: int, folds: int = 3) -> np.ndarray:
+    """Label-fitted features for rows ``idx``, each from tables fitted without its
+    group: the trees must learn from out-of-sample scores, as they will see at inference."""
     from sklearn.model_selection import StratifiedGroupKFold  # heavy; only training needs it
 
-    out = np.zeros((len(idx), 2), dtype=np.float32)
+    out = np.zeros((len(idx), len(_LABEL_COLS)), dtype=np.float32)
     groups = [rows.groups[i] for i in idx]
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for tr, va in cv.split(idx, rows.y[idx], groups):
-        table = fit_ngrams([rows.hosts[i] for i in idx[tr]], rows.y[idx[tr]].tolist())
-        out[va] = _score_ngrams(table, rows.hosts, idx[va])
+        out[va] = _score_label(_fit_label_tables(rows, idx[tr], seed), rows, idx[va])
     return out
 
 
@@ -324,17 +362,16 @@ def train(
     rows = _assemble(pos, benign, extra, featurizer)
     oof = np.zeros(len(rows.y))
     fold_auc: list[float] = []
-    # The n-gram table is fitted on labels, so it is fitted in-fold: validation rows
-    # are scored with the training part's table, training rows cross-fitted within it.
-    held_out_ngrams = np.zeros((len(rows.y), 2), dtype=np.float32)
+    # The n-gram tables are fitted on labels, so they are fitted in-fold: validation rows
+    # are scored with the training part's tables, training rows cross-fitted within it.
+    held_out = np.zeros((len(rows.y), len(_LABEL_COLS)), dtype=np.float32)
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (tr, va) in enumerate(cv.split(rows.X, rows.y, rows.groups)):
         X_tr = rows.X[tr].copy()
-        X_tr[:, _NGRAM_COLS] = _cross_fit_ngrams(rows, tr, seed + 1)
-        table = fit_ngrams([rows.hosts[i] for i in tr], rows.y[tr].tolist())
-        held_out_ngrams[va] = _score_ngrams(table, rows.hosts, va)
+        X_tr[:, _LABEL_COLS] = _cross_fit_label(rows, tr, seed + 1)
+        held_out[va] = _score_label(_fit_label_tables(rows, tr, seed), rows, va)
         X_va = rows.X[va].copy()
-        X_va[:, _NGRAM_COLS] = held_out_ngrams[va]
+        X_va[:, _LABEL_COLS] = held_out[va]
         booster = _fit(X_tr, rows.y[tr], rows.weight[tr], seed, rounds)
         oof[va] = booster.predict(X_va, num_threads=PARAMS["num_threads"])
         fold_auc.append(_auc(rows.y[va], oof[va]) or float("nan"))
@@ -342,9 +379,9 @@ def train(
     thr = _threshold(rows.y, oof)
     metrics = _metrics(rows, oof, thr, fold_auc)
     say("fitting the final model on all rows")
-    rows.X[:, _NGRAM_COLS] = held_out_ngrams
+    rows.X[:, _LABEL_COLS] = held_out
     booster = _fit(rows.X, rows.y, rows.weight, seed, rounds)
-    ngram_table = fit_ngrams(rows.hosts, rows.y.tolist())
+    label_tables = _fit_label_tables(rows, np.arange(len(rows.y)), seed)
     text = booster.model_to_string(num_iteration=-1)
     data_versions = dict(training_data or {})
     data_versions.setdefault("tranco_version", tranco.version)
@@ -364,4 +401,12 @@ def train(
         "contributions": "log-odds (SHAP values from LightGBM pred_contrib)",
     }
     model = model_from_text(text, meta)
-    return TrainResult(model, metrics, oof, rows.y, time.perf_counter() - t0, ngram_table)
+    return TrainResult(
+        model,
+        metrics,
+        oof,
+        rows.y,
+        time.perf_counter() - t0,
+        label_tables.ngrams,
+        label_tables.regression,
+    )

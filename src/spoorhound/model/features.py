@@ -14,20 +14,24 @@ a private-section suffix of the Public Suffix List (``x1.duckdns.org``,
 is NaN, as for URLs whose host is an IP address and for every type but ``domain`` and
 ``url`` (a URL is scored by its host; the benign class has no URLs to learn paths from).
 
-``name`` is the registrant's label (``bbc``). Three tables are fitted by the training
-script and shipped in ``data/features.json.gz``: a character-bigram model of Tranco
-names (fitted on a slice of Tranco disjoint from the benign training rows and from the
-reserved domains), the TLD vocabulary of the categorical ``tld`` feature, and a
-naive-Bayes log-odds table of character 3/4-grams of ``^registered$`` (fitted on the
-training labels; during training it is cross-fitted, so no row is scored by a table
-that saw its family). A :class:`Featurizer` holds them; :func:`featurize` uses the
-shipped ones, read lazily on first use.
+``name`` is the registrant's label (``bbc``). Five tables are fitted by the training
+script and shipped in ``data/features.json.gz``: character-bigram and -trigram models of
+Tranco names (fitted on a slice of Tranco disjoint from the benign training rows and
+from the reserved domains), the TLD vocabulary of the categorical ``tld`` feature, a
+naive-Bayes log-odds table of character 3/4-grams of ``^registered$`` and a logistic
+regression on character 1–6-grams and the name's words (both fitted on the training
+labels; during training they are cross-fitted, so no row is scored by a table that saw
+its family). The word features split the name into English words with the unigram
+frequencies that the ``wordsegment`` package ships (no labels involved). A
+:class:`Featurizer` holds them; :func:`featurize` uses the shipped ones, read lazily on
+first use.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import json
 import math
 import operator
@@ -61,7 +65,7 @@ __all__ = [
 
 #: Bump whenever a feature's meaning, the shipped tables or the order changes:
 #: stored vectors of another version are recomputed.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 FEATURE_NAMES: tuple[str, ...] = (
     "domain_length",
@@ -83,6 +87,22 @@ FEATURE_NAMES: tuple[str, ...] = (
     "brand_lure",
     "ngram_logodds",
     "ngram_max",
+    "ngram_lr",
+    "name_trigram",
+    "name_trigram_min",
+    "name_trigram_rare",
+    "name_words",
+    "name_word_coverage",
+    "name_word_logfreq",
+    "name_word_logfreq_min",
+    "name_nonword_run",
+    "name_word_cost",
+    "name_digit_switches",
+    "name_repeat_run",
+    "name_rare_letters",
+    "name_vc_switches",
+    "name_starts_digit",
+    "name_ends_digit",
 )
 
 #: Indicator types with features; other rows are NaN.
@@ -272,6 +292,259 @@ def ngram_scores(table: dict[str, float], host: str) -> tuple[float, float]:
     return (sum(vals) / len(vals), max(vals)) if vals else (0.0, 0.0)
 
 
+#: n-gram sizes of the logistic-regression score (``ngram_lr``) and the fewest
+#: training hosts an n-gram must occur in to get a weight.
+LR_NGRAM_MAX = 6
+LR_MIN_COUNT = 3
+#: SGD settings of that regression (L2 penalty, passes over the data).
+LR_ALPHA = 5e-6
+LR_EPOCHS = 15
+
+
+def lr_ngrams(host: str, words: Sequence[str] = ()) -> set[str]:
+    """The regression's inputs: the distinct character 1- to 6-grams of ``^host$`` and,
+    given the words its name splits into (:func:`name_words`), ``w:word`` for each word,
+    ``b:word_next`` for each pair of neighbours and ``n:count`` (capped at 6)."""
+    s = "^" + host + "$"
+    n = len(s)
+    out = {s[i : i + k] for k in range(1, LR_NGRAM_MAX + 1) for i in range(n - k + 1)}
+    if words:
+        out.update("w:" + w for w in words)
+        out.update(f"b:{a}_{b}" for a, b in itertools.pairwise(words))
+        out.add(f"n:{min(len(words), 6)}")
+    return out
+
+
+def regression_inputs(host: str) -> set[str]:
+    """:func:`lr_ngrams` of a registered domain, with the words of its registrant name."""
+    return lr_ngrams(host, name_words(registrant_name(host)))
+
+
+@dataclass(frozen=True)
+class NgramRegression:
+    """A logistic regression on TF-IDF-weighted, L2-normalised binary character n-grams:
+    ``score = Σ idf·w / √Σ idf² + bias`` over the host's known n-grams (log-odds)."""
+
+    weights: dict[str, tuple[float, float]]  # n-gram -> (idf, weight)
+    bias: float = 0.0
+
+    def score(self, inputs: Iterable[str]) -> float:
+        """The regression's decision value (log-odds scale) for a host's inputs
+        (:func:`regression_inputs`)."""
+        get = self.weights.get
+        num = den = 0.0
+        for g in inputs:
+            iw = get(g)
+            if iw is not None:
+                num += iw[0] * iw[1]
+                den += iw[0] * iw[0]
+        return num / math.sqrt(den) + self.bias if den > 0.0 else self.bias
+
+
+def fit_ngram_regression(
+    hosts: Sequence[str],
+    malicious: Sequence[int | bool],
+    weights: Sequence[float] | None = None,
+    seed: int = 0,
+    words: Sequence[Sequence[str]] | None = None,
+) -> NgramRegression:
+    """Fit :class:`NgramRegression` (SGD, log loss, balanced classes) on registered
+    domains (``words``: their names' :func:`name_words`, computed when not given).
+    Fitted on labels, so the training pipeline cross-fits it like :func:`fit_ngrams`."""
+    import scipy.sparse as sp  # heavy; only training needs them
+    from sklearn.linear_model import SGDClassifier
+
+    if words is None:
+        grams = [regression_inputs(h) for h in hosts]
+    else:
+        grams = [lr_ngrams(h, w) for h, w in zip(hosts, words, strict=True)]
+    df: Counter[str] = Counter()
+    for g in grams:
+        df.update(g)
+    vocab = sorted(g for g, c in df.items() if c >= LR_MIN_COUNT)
+    index = {g: j for j, g in enumerate(vocab)}
+    n = len(hosts)
+    idf = np.array([math.log((1 + n) / (1 + df[g])) + 1.0 for g in vocab])
+    cols: list[int] = []
+    ptr = [0]
+    for gs in grams:
+        cols.extend(sorted(j for j in map(index.get, gs) if j is not None))
+        ptr.append(len(cols))
+    ind = np.asarray(cols, dtype=np.int64)
+    X = sp.csr_matrix((idf[ind], ind, np.asarray(ptr)), shape=(n, len(vocab)))
+    norm = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norm[norm == 0] = 1.0
+    X = sp.csr_matrix(sp.diags(1.0 / norm) @ X)
+    clf = SGDClassifier(
+        loss="log_loss",
+        alpha=LR_ALPHA,
+        max_iter=LR_EPOCHS,
+        tol=None,
+        random_state=seed,
+        class_weight="balanced",
+    )
+    y = np.asarray([1 if m else 0 for m in malicious])
+    clf.fit(X, y, sample_weight=None if weights is None else np.asarray(weights, dtype=float))
+    w = clf.coef_[0]
+    table = {
+        g: (round(float(idf[j]), 3), round(float(w[j]), 4))
+        for j, g in enumerate(vocab)
+        if round(float(w[j]), 4) != 0.0
+    }
+    # n-grams whose weight rounds to 0 still count in the norm: keep their idf.
+    for j, gram in enumerate(vocab):
+        if gram not in table:
+            table[gram] = (round(float(idf[j]), 3), 0.0)
+    return NgramRegression(table, round(float(clf.intercept_[0]), 4))
+
+
+#: Characters of the trigram model (others read as "?").
+_TRIGRAM_V = 40
+
+
+def fit_trigrams(names: Iterable[str], k: float = 0.1) -> dict[str, float]:
+    """Character-trigram log-probabilities of ``^^name$`` (add-``k`` smoothing): the
+    keys are seen trigrams (``"abc"``) and, for unseen ones, their two-character
+    contexts (``"ab"``: the back-off for any unseen trigram after it)."""
+    tri: Counter[str] = Counter()
+    ctx: Counter[str] = Counter()
+    for name in names:
+        s = "^^" + name.translate(_TO_UNKNOWN) + "$"
+        for i in range(len(s) - 2):
+            tri[s[i : i + 3]] += 1
+            ctx[s[i : i + 2]] += 1
+    out = {c: round(math.log(k / (n + k * _TRIGRAM_V)), 3) for c, n in ctx.items()}
+    for t, n in tri.items():
+        out[t] = round(math.log((n + k) / (ctx[t[:2]] + k * _TRIGRAM_V)), 3)
+    return out
+
+
+#: A transition less likely than this (natural log) counts as rare.
+TRIGRAM_RARE = -6.0
+
+
+def trigram_scores(table: dict[str, float], name: str) -> tuple[float, float, float]:
+    """(mean, lowest, share below :data:`TRIGRAM_RARE`) trigram log-probability of a name."""
+    s = "^^" + name.translate(_TO_UNKNOWN) + "$"
+    floor = -math.log(_TRIGRAM_V)
+    get = table.get
+    vals = []
+    for i in range(len(s) - 2):
+        v = get(s[i : i + 3])
+        if v is None:
+            v = get(s[i : i + 2], floor)
+        vals.append(v)
+    return sum(vals) / len(vals), min(vals), sum(1 for v in vals if v < TRIGRAM_RARE) / len(vals)
+
+
+#: Longest word the segmenter tries, and the cost (log10) of an unknown chunk:
+#: ``UNKNOWN_BASE - UNKNOWN_PER_CHAR * len``, below any listed word.
+MAX_WORD = 20
+UNKNOWN_BASE = -12.0
+UNKNOWN_PER_CHAR = 1.0
+_LETTERS = re.compile(r"[a-z]+")
+
+
+@functools.cache
+def _word_logfreq() -> dict[str, float]:
+    """log10 frequency of the 333k English words in ``wordsegment``'s unigram list
+    (Google's web trillion-word corpus, Apache-2.0), read on first use."""
+    src = resources.files("wordsegment") / "unigrams.txt"
+    counts: dict[str, int] = {}
+    with src.open("r", encoding="utf-8") as fh:
+        for line in fh:
+            word, _, count = line.partition("\t")
+            counts[word] = int(count)
+    total = math.log10(1024908267229)  # the corpus size wordsegment documents
+    return {w: math.log10(c) - total for w, c in counts.items()}
+
+
+def segment(chunk: str, logfreq: dict[str, float]) -> list[str]:
+    """The most likely split of a run of letters into words (unigram model, dynamic
+    programming; unknown pieces cost more the longer they are)."""
+    n = len(chunk)
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)
+    get = logfreq.get
+    for i in range(1, n + 1):
+        bi = -math.inf
+        bj = 0
+        for j in range(max(0, i - MAX_WORD), i):
+            lp = get(chunk[j:i])
+            v = best[j] + (lp if lp is not None else UNKNOWN_BASE - UNKNOWN_PER_CHAR * (i - j))
+            if v > bi:
+                bi, bj = v, j
+        best[i], back[i] = bi, bj
+    words: list[str] = []
+    i = n
+    while i > 0:
+        words.append(chunk[back[i] : i])
+        i = back[i]
+    return words[::-1]
+
+
+def name_words(name: str, logfreq: dict[str, float] | None = None) -> list[str]:
+    """The pieces a name's letters split into (:func:`segment` of each run of letters)."""
+    lf = _word_logfreq() if logfreq is None else logfreq
+    return [w for c in _LETTERS.findall(name) for w in segment(c, lf)]
+
+
+def word_features(
+    name: str, words: Sequence[str] | None = None, logfreq: dict[str, float] | None = None
+) -> list[float]:
+    """How word-like a name is: number of pieces its letters split into, share of the
+    letters in known words of 2+ letters, mean and lowest log10 frequency of those words,
+    longest run of letters outside them, and the split's cost per letter."""
+    lf = _word_logfreq() if logfreq is None else logfreq
+    words = name_words(name, lf) if words is None else words
+    letters = sum(map(len, words))
+    if letters == 0:
+        return [0.0, 0.0, math.nan, math.nan, 0.0, 0.0]
+    known: list[float] = []
+    covered = run = longest = 0
+    cost = 0.0
+    for w in words:
+        lp = lf.get(w)
+        cost += lp if lp is not None else UNKNOWN_BASE - UNKNOWN_PER_CHAR * len(w)
+        if lp is not None and len(w) >= 2:
+            known.append(lp)
+            covered += len(w)
+            run = 0
+        else:
+            run += len(w)
+            longest = max(longest, run)
+    return [
+        float(len(words)),
+        covered / letters,
+        sum(known) / len(known) if known else math.nan,
+        min(known) if known else math.nan,
+        float(longest),
+        cost / letters,
+    ]
+
+
+_DIGIT_SWITCH = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_REPEAT = re.compile(r"(.)\1+")
+_VC = str.maketrans({**{c: "v" for c in "aeiou"}, **{c: "c" for c in "bcdfghjklmnpqrstvwxyz"}})
+
+
+def char_features(name: str) -> list[float]:
+    """Letter/digit switches, longest repeated character, share of rare letters
+    (``qxzjkwv``), share of vowel/consonant alternations, starts / ends with a digit."""
+    ln = len(name)
+    reps = [len(m.group()) for m in _REPEAT.finditer(name)]
+    vc = name.translate(_VC)
+    switches = sum(1 for a, b in itertools.pairwise(vc) if a != b and a in "vc" and b in "vc")
+    return [
+        float(len(_DIGIT_SWITCH.findall(name))),
+        float(max(reps, default=1)),
+        sum(map(name.count, "qxzjkwv")) / ln,
+        switches / max(ln - 1, 1),
+        1.0 if name[:1].isdigit() else 0.0,
+        1.0 if name[-1:].isdigit() else 0.0,
+    ]
+
+
 @dataclass(frozen=True)
 class Tables:
     """The fitted tables features depend on (shipped as ``data/features.json``)."""
@@ -280,35 +553,59 @@ class Tables:
     tlds: tuple[str, ...]
     #: log-odds (malicious vs benign) of character 3- and 4-grams of ``^host$``.
     ngrams: dict[str, float] = field(default_factory=dict)
+    #: character-trigram log-probabilities of Tranco names (:func:`fit_trigrams`).
+    trigram: dict[str, float] = field(default_factory=dict)
+    #: the n-gram logistic regression (fitted on labels, like ``ngrams``).
+    regression: NgramRegression | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form; rounded so the file is small and stable."""
+        reg = self.regression
         return {
             "features_version": FEATURES_VERSION,
             "bigram": {k: round(v, 4) for k, v in sorted(self.bigram.items())},
             "tlds": list(self.tlds),
             "ngrams": {k: round(v, 2) for k, v in sorted(self.ngrams.items())},
+            "trigram": {k: round(v, 3) for k, v in sorted(self.trigram.items())},
+            "regression": None
+            if reg is None
+            else {
+                "bias": reg.bias,
+                "weights": {k: list(v) for k, v in sorted(reg.weights.items())},
+            },
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Tables:
         """Inverse of :meth:`to_json`."""
+        reg = data.get("regression")
         return cls(
             {str(k): float(v) for k, v in data["bigram"].items()},
             tuple(data["tlds"]),
             {str(k): float(v) for k, v in data.get("ngrams", {}).items()},
+            {str(k): float(v) for k, v in data.get("trigram", {}).items()},
+            None
+            if not reg
+            else NgramRegression(
+                {str(k): (float(v[0]), float(v[1])) for k, v in reg["weights"].items()},
+                float(reg["bias"]),
+            ),
         )
 
     @classmethod
     def fit(cls, bigram_names: Iterable[str], tld_counts: dict[str, int], min_count: int) -> Tables:
-        """Fit the bigram model on ``bigram_names`` and keep TLDs seen ``min_count`` times."""
-        model = BigramModel.train(bigram_names)
+        """Fit the bigram and trigram models on ``bigram_names`` (Tranco names) and keep
+        TLDs seen ``min_count`` times."""
+        names = list(bigram_names)
+        model = BigramModel.train(names)
         tlds = tuple(sorted(t for t, c in tld_counts.items() if c >= min_count))
-        return cls({k: round(v, 4) for k, v in model.logp.items()}, tlds)
+        return cls({k: round(v, 4) for k, v in model.logp.items()}, tlds, {}, fit_trigrams(names))
 
-    def with_ngrams(self, ngrams: dict[str, float]) -> Tables:
-        """These tables with another n-gram log-odds table."""
-        return Tables(self.bigram, self.tlds, ngrams)
+    def with_label_tables(
+        self, ngrams: dict[str, float], regression: NgramRegression | None
+    ) -> Tables:
+        """These tables with other label-fitted tables (n-gram log-odds and regression)."""
+        return Tables(self.bigram, self.tlds, ngrams, self.trigram, regression)
 
 
 class Featurizer:
@@ -321,6 +618,9 @@ class Featurizer:
         self._floor = self._bigram.floor
         self._tld_code = {t: float(i + 1) for i, t in enumerate(tables.tlds)}
         self._ngrams = tables.ngrams
+        self._regression = tables.regression
+        self._trigram = tables.trigram
+        self._words = _word_logfreq()
         self._psl = _suffix_list()
 
     def _bigrams(self, s: str) -> tuple[float, float]:
@@ -347,6 +647,7 @@ class Featurizer:
         tld = labels[-1]
         ln = len(name)
         bg_mean, bg_min = self._bigrams(name)
+        words = name_words(name, self._words)
         lure = 0.0
         m = _LURE_RE.search(registered)
         while m is not None:
@@ -373,6 +674,12 @@ class Featurizer:
             1.0 if "xn--" in registered else 0.0,
             lure,
             *(ngram_scores(self._ngrams, registered) if self._ngrams else (math.nan, math.nan)),
+            self._regression.score(lr_ngrams(registered, words))
+            if self._regression is not None
+            else math.nan,
+            *(trigram_scores(self._trigram, name) if self._trigram else (math.nan,) * 3),
+            *word_features(name, words, self._words),
+            *char_features(name),
         ]
 
     def featurize(self, values: Sequence[str], itypes: Sequence[str]) -> np.ndarray:
@@ -436,6 +743,20 @@ _UNITS: dict[str, str] = {
     "name_bigram_min": "rarest bigram log-likelihood {:.2f}",
     "ngram_logodds": "character n-grams {:+.2f} log-odds on average",
     "ngram_max": "most malicious-looking n-gram {:+.2f} log-odds",
+    "ngram_lr": "character n-gram regression {:+.2f} log-odds",
+    "name_trigram": "name trigram log-likelihood {:.2f}",
+    "name_trigram_min": "rarest trigram log-likelihood {:.2f}",
+    "name_trigram_rare": "{:.0%} rare trigrams in name",
+    "name_words": "name splits into {:.0f} words",
+    "name_word_coverage": "{:.0%} of the name in dictionary words",
+    "name_word_logfreq": "mean word frequency 1e{:.1f}",
+    "name_word_logfreq_min": "rarest word frequency 1e{:.1f}",
+    "name_nonword_run": "{:.0f} letters in a row outside words",
+    "name_word_cost": "word-split cost {:.1f} per letter",
+    "name_digit_switches": "{:.0f} letter/digit switches",
+    "name_repeat_run": "{:.0f} repeated characters in a row",
+    "name_rare_letters": "name {:.0%} rare letters (q x z j k w v)",
+    "name_vc_switches": "{:.0%} vowel/consonant alternations",
     "tld_length": "TLD length {:.0f}",
     "suffix_labels": "public suffix of {:.0f} labels",
 }
@@ -443,6 +764,8 @@ _FLAGS: dict[str, tuple[str, str]] = {
     "name_hex": ("name is a hex string", "name is not a hex string"),
     "idn": ("internationalised (punycode) name", "ASCII name"),
     "brand_lure": ("contains a brand or lure word", "no brand or lure word"),
+    "name_starts_digit": ("name starts with a digit", "name starts with a letter"),
+    "name_ends_digit": ("name ends with a digit", "name does not end with a digit"),
 }
 
 

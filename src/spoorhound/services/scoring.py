@@ -537,7 +537,9 @@ def rescore_stale(store: Store, *, scorer: Scorer, now: int | None = None) -> in
     Enrichment runs on workers (API jobs, watchlists); this pass, run before each
     decay sweep, folds their verdicts into the scores without coupling the workers
     to scoring. Indicators never scored at all (e.g. written before scoring existed)
-    are scored too.
+    are scored too, and so are those whose stored feature vector is of another
+    ``FEATURES_VERSION`` (after an upgrade): rescoring recomputes it, and the sweep,
+    which reads only current vectors, has the model's input again.
     """
     newer = (
         sa.select(EN.c.indicator_pk)
@@ -551,6 +553,11 @@ def rescore_stale(store: Store, *, scorer: Scorer, now: int | None = None) -> in
     with store.read() as conn:
         pks = {r[0] for r in conn.execute(newer.distinct())}
         pks.update(r[0] for r in conn.execute(unscored))
+        if scorer.model is not None:
+            from spoorhound.model.features import FEATURES_VERSION
+
+            outdated = sa.select(F.c.indicator_pk).where(F.c.version != FEATURES_VERSION)
+            pks.update(r[0] for r in conn.execute(outdated))
     return rescore(store, sorted(pks), scorer=scorer, now=now)
 
 
