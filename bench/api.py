@@ -475,7 +475,7 @@ def main() -> None:
     bare_async = {c: r.rps for name, c, r in rows if name.startswith("bare FastAPI `async")}
     print(
         f"\n{started}: {args.rows:,} indicators, embedded SQLite, `spoorhound serve` "
-        f"(scores stored; measured after its startup score sweep), "
+        f"(stored scores up to date; measured once the server is idle), "
         f"wrk on loopback, {os.cpu_count()} cores shared by client and server, "
         f"Python {sys.version.split()[0]}, {args.duration}s per run; "
         f"load average before / after: {load_before} / {os.getloadavg()[0]:.2f}"
@@ -483,8 +483,8 @@ def main() -> None:
     for workers, info in infos.items():
         print(
             f"* `--workers {workers}`: {info['paths']} random stored values; admin key "
-            f"{info['key']}; settled after {info['settle_s']:.0f} s; idle server CPU "
-            f"{info['idle_cores']:.2f} cores (the durable runtime's queue polling)"
+            f"{info['key']}; idle {info['settle_s']:.0f} s after start; idle server CPU "
+            f"{info['idle_cores']:.2f} cores (mostly the durable runtime's queue polling)"
         )
     print(
         "\n| server / endpoint | conns | req/s | p50 ms | p99 ms | max ms | requests "
@@ -502,6 +502,7 @@ def main() -> None:
     print(
         f"\ncommand: .venv/bin/python bench/api.py --rows {args.rows} --duration {args.duration} "
         f"--conns {args.conns} --workers {args.workers}"
+        + ("" if args.out == ROOT / "bench" / "out" else f" --out {args.out}")
     )
 
 
