@@ -58,6 +58,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("old_rev")
     ap.add_argument("--runs", type=int, default=60)
+    ap.add_argument(
+        "--passes", action="store_true", help="also time each pass (wall, best of --runs)"
+    )
     args = ap.parse_args()
     bench = _bench_module()
     corpus = bench.corpus_texts()
@@ -93,6 +96,7 @@ def main() -> None:
             t0 = time.process_time()
             run_new()
             best_new = min(best_new, time.process_time() - t0)
+        table = _passes_table(corpus, args.old_rev, args.runs) if args.passes else ""
     print(f"corpus {size / 1e6:.2f} MB, {args.runs} alternating runs, best CPU time each")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load)}")
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -100,6 +104,52 @@ def main() -> None:
     print(f"{args.old_rev}: {best_old * 1e3:.2f} ms ({size / best_old / 1e6:.2f} MB/s)")
     print(f"working tree: {best_new * 1e3:.2f} ms ({size / best_new / 1e6:.2f} MB/s)")
     print(f"speed-up: {best_old / best_new:.3f}x")
+    print(table, end="")
+
+
+def _pass_times(
+    run_mod: ModuleType, everything: frozenset[object], corpus: list[str]
+) -> dict[str, float]:
+    """Wall time of each pass (and of the refang pre-pass and the final emit) over the corpus."""
+    acc: dict[str, float] = {}
+
+    def add(name: str, took: float) -> None:
+        acc[name] = acc.get(name, 0.0) + took
+
+    for text in corpus:
+        t0 = time.perf_counter()
+        run = run_mod.Run(text, everything)
+        add("refang + setup", time.perf_counter() - t0)
+        for step in run_mod.passes(run):
+            name = getattr(step, "__name__", "") or str(step.args[1].value)
+            t0 = time.perf_counter()
+            step()
+            add(name, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        run.candidates()
+        add("emit (Candidates)", time.perf_counter() - t0)
+    return acc
+
+
+def _passes_table(corpus: list[str], old_rev: str, runs: int) -> str:
+    old_run = importlib.import_module(f"{OLD}.core._extract_run")
+    old_all = importlib.import_module(f"{OLD}.core._extract_model").EXTRACTABLE
+    from spoorhound.core import _extract_run as new_run
+    from spoorhound.core._extract_model import EXTRACTABLE as new_all
+
+    best: dict[str, dict[str, float]] = {"old": {}, "new": {}}
+    for _ in range(runs):
+        for side, mod, everything in (("old", old_run, old_all), ("new", new_run, new_all)):
+            for name, took in _pass_times(mod, everything, corpus).items():
+                best[side][name] = min(best[side].get(name, float("inf")), took)
+    lines = [f"\n| pass | {old_rev} (ms) | working tree (ms) |", "|---|---:|---:|"]
+    for name in sorted(best["new"], key=lambda k: -best["new"][k]):
+        lines.append(
+            f"| {name} | {best['old'].get(name, 0) * 1e3:.2f} | {best['new'][name] * 1e3:.2f} |"
+        )
+    total_old, total_new = sum(best["old"].values()), sum(best["new"].values())
+    lines.append(f"| **sum** | {total_old * 1e3:.2f} | {total_new * 1e3:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
