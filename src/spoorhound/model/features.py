@@ -747,7 +747,7 @@ _UNITS: dict[str, str] = {
     "name_trigram": "name trigram log-likelihood {:.2f}",
     "name_trigram_min": "rarest trigram log-likelihood {:.2f}",
     "name_trigram_rare": "{:.0%} rare trigrams in name",
-    "name_words": "name splits into {:.0f} words",
+    "name_words": "{:.0f} word(s) in the name",
     "name_word_coverage": "{:.0%} of the name in dictionary words",
     "name_word_logfreq": "mean word frequency 1e{:.1f}",
     "name_word_logfreq_min": "rarest word frequency 1e{:.1f}",
