@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from spoorhound.core.scoring import DAY
@@ -234,6 +235,27 @@ def test_the_serve_sweeper_scores_what_workers_left_unscored(
     assert v["risk"] != "unknown"
     assert v["model_p"] is not None  # the shipped model scored the domain
     assert any(f["kind"] == "model" for f in v["risk_factors"])
+    # the pass ran in a child process (`spoorhound score sweep`), not in the API's
+    assert sweeper.last is not None and sweeper.last["rescored"] >= 1
+    assert sweeper.last["rows"] >= 1
+
+
+def test_a_failing_sweep_pass_is_logged_with_its_reason_and_retried(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "scoring.toml").write_text("[scoring]\nsighting_wieght = 0.3\n")  # a typo
+    sweeper = scoring.Sweeper(store, data, interval=0.2)
+    with caplog.at_level("ERROR", logger="spoorhound.services.scoring"):
+        sweeper.start()
+        deadline = clock() + 120
+        while sweeper.passes < 2 and clock() < deadline:
+            sweeper.stopped.wait(0.1)
+        sweeper.stop()
+        sweeper.join(timeout=60)
+    assert sweeper.passes >= 2 and sweeper.last is None  # tried again, never succeeded
+    assert "score sweep failed" in caplog.text and "sighting_wieght" in caplog.text
 
 
 def test_a_false_positive_can_go_to_a_safelist_which_then_vetoes_everywhere(

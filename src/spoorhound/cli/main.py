@@ -618,24 +618,26 @@ def serve(
     if sweep_every:
         sweeper = scoring_service.Sweeper(store, settings.data_dir, sweep_every)
         sweeper.start()
-    with runtime.embedded_runtime(settings, store):
-        if workers == 1:
-            uvicorn.run(create_app(store, data_dir=settings.data_dir), **options)
-            if sweeper is not None:
-                sweeper.stop()
-            return
-        # The worker processes build their app from these (api.app.create_app_from_env).
-        os.environ["SPOORHOUND_DATA_DIR"] = str(settings.data_dir)
-        os.environ["SPOORHOUND_DATABASE_URL"] = settings.database_url
-        uvicorn.run(
-            "spoorhound.api.app:create_app_from_env",
-            factory=True,
-            workers=workers,
-            # Importing the app takes seconds on a busy machine; uvicorn's default of
-            # 5 s restarted workers that were still starting.
-            timeout_worker_healthcheck=60,
-            **options,
-        )
+    try:
+        with runtime.embedded_runtime(settings, store):
+            if workers == 1:
+                uvicorn.run(create_app(store, data_dir=settings.data_dir), **options)
+                return
+            # The worker processes build their app from these (api.app.create_app_from_env).
+            os.environ["SPOORHOUND_DATA_DIR"] = str(settings.data_dir)
+            os.environ["SPOORHOUND_DATABASE_URL"] = settings.database_url
+            uvicorn.run(
+                "spoorhound.api.app:create_app_from_env",
+                factory=True,
+                workers=workers,
+                # Importing the app takes seconds on a busy machine; uvicorn's default of
+                # 5 s restarted workers that were still starting.
+                timeout_worker_healthcheck=60,
+                **options,
+            )
+    finally:
+        if sweeper is not None:  # ends a running pass's child process too
+            sweeper.stop()
 
 
 cli.add_command(extract)
