@@ -289,7 +289,9 @@ def fit_ngrams(hosts: Sequence[str], malicious: Sequence[int | bool]) -> dict[st
 def ngram_scores(table: dict[str, float], host: str) -> tuple[float, float]:
     """(mean, max) n-gram log-odds of a host (unknown n-grams count 0)."""
     vals = [table.get(g, 0.0) for g in host_ngrams(host)]
-    return (sum(vals) / len(vals), max(vals)) if vals else (0.0, 0.0)
+    # fsum: exactly rounded, so the result does not depend on the set's iteration
+    # order (which changes with the process's hash seed) — training is reproducible
+    return (math.fsum(vals) / len(vals), max(vals)) if vals else (0.0, 0.0)
 
 
 #: n-gram sizes of the logistic-regression score (``ngram_lr``) and the fewest
@@ -331,14 +333,12 @@ class NgramRegression:
     def score(self, inputs: Iterable[str]) -> float:
         """The regression's decision value (log-odds scale) for a host's inputs
         (:func:`regression_inputs`)."""
-        get = self.weights.get
-        num = den = 0.0
-        for g in inputs:
-            iw = get(g)
-            if iw is not None:
-                num += iw[0] * iw[1]
-                den += iw[0] * iw[0]
-        return num / math.sqrt(den) + self.bias if den > 0.0 else self.bias
+        found = [iw for iw in map(self.weights.get, inputs) if iw is not None]
+        # fsum: independent of the order of ``inputs`` (a set), so reproducible
+        den = math.fsum([i * i for i, _ in found])
+        if den <= 0.0:
+            return self.bias
+        return math.fsum([i * w for i, w in found]) / math.sqrt(den) + self.bias
 
 
 def fit_ngram_regression(
