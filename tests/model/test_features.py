@@ -64,7 +64,7 @@ def test_the_registered_domain_is_described() -> None:
 
 def test_private_suffix_hosts_and_bare_suffixes_are_not_scored() -> None:
     assert registered_domain("x1.duckdns.org") is None
-    X = featurize(["x1.duckdns.org", "evil.blogspot.com", "co.uk"], ["domain"] * 3)
+    X = featurize(["x1.duckdns.org", "evil.blogspot.com", "co.uk", "a..com"], ["domain"] * 4)
     assert np.isnan(X).all()
 
 

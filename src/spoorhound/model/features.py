@@ -643,6 +643,8 @@ class Featurizer:
         if private or n <= n_suffix:
             return None
         name = labels[n - n_suffix - 1]
+        if not name:  # an empty label ("a..com"): no name to describe
+            return None
         registered = ".".join(labels[n - n_suffix - 1 :])
         tld = labels[-1]
         ln = len(name)
