@@ -66,27 +66,6 @@ def _plain(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
 
 
-_I64_MIN, _U64_MAX = -(1 << 63), (1 << 64) - 1
-
-
-def _plain_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`_plain` of an attributes mapping, without the JSON round trip when every
-    key is a string and every value a string, bool, None, an integer JSON can hold
-    or a finite float (most offline answers): those come back unchanged."""
-    d = dict(attributes)
-    for k, v in d.items():
-        t = type(v)
-        if type(k) is not str or not (
-            t is str
-            or v is None
-            or t is bool
-            or (t is int and _I64_MIN <= v <= _U64_MAX)
-            or (t is float and v - v == 0)  # not NaN or ±inf (JSON null)
-        ):
-            return dict(_plain(d))
-    return d
-
-
 @dataclass(frozen=True, slots=True)
 class Answer:
     """One provider's result for one stored indicator, ready to store."""
@@ -116,7 +95,7 @@ class Answer:
             "verdict": self.verdict,
             "score": self.score,
             "tags": sorted(set(self.tags)) if self.tags else [],
-            "attributes": _plain_attributes(self.attributes) if self.attributes else {},
+            "attributes": _plain(dict(self.attributes)) if self.attributes else {},
             "related": sorted(
                 (_plain(dict(r)) for r in self.related),
                 key=lambda r: (r.get("relation", ""), r.get("type", ""), r.get("value", "")),
