@@ -185,7 +185,7 @@ def train_cmd(
     extra = labelled_examples(state.store())
     current = load_model(state.settings.data_dir)
     if not as_json:
-        err.print(f"training with {len(extra)} analyst verdicts (a few minutes on 2 cores)…")
+        err.print(f"training with {len(extra)} analyst verdicts (about 8 minutes on 2 cores)…")
     result = train(
         extra,
         seed=seed,
