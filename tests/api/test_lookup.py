@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from spoorhound.api.app import create_app
 from spoorhound.services import access, scoring, verdicts
 from spoorhound.services.enrichment import Answer, store_results
-from spoorhound.services.indicators import lookup
+from spoorhound.services.indicators import _indicator_rows, lookup
 from spoorhound.services.ingest import IngestOptions, ingest
 from spoorhound.services.jobs import create_job, now
 from spoorhound.storage import schema
@@ -43,18 +43,11 @@ S = schema.source
 def _oracle(
     store: Store, value: str, *, scope: Collection[str] | None = None, type: str | None = None
 ) -> list[dict[str, Any]]:
-    q = sa.select(I).where(I.c.value.in_(candidate_values(value)))
+    where = I.c.value.in_(candidate_values(value))
     if type:
-        q = q.where(I.c.type == type)
-    if scope is not None:
-        q = q.where(
-            sa.exists()
-            .where(O.c.indicator_pk == I.c.pk)
-            .where(O.c.enclave_id == E.c.id)
-            .where(E.c.name.in_(list(scope)))
-        )
+        where = where & (I.c.type == type)
     with store.read() as conn:
-        rows = [dict(r) for r in conn.execute(q).mappings()]
+        rows = _indicator_rows(conn, where, scope)
         return [_oracle_detail(conn, row, scope) for row in rows]
 
 
