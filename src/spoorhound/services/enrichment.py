@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 
 from spoorhound.core.context import TLP_LEVELS
 from spoorhound.services.indicators import Scope, SearchFilter, _where, candidate_values
+from spoorhound.services.indicators import _indicator_rows as _scoped_rows
 from spoorhound.storage import schema
 from spoorhound.storage.engine import Store
 
@@ -382,16 +383,7 @@ def render_change(change: Mapping[str, Any]) -> str:
 
 def _indicator_rows(conn: Connection, value: str, scope: Scope) -> list[dict[str, Any]]:
     # The indicators ``value`` may denote that ``scope`` may see.
-    q = sa.select(I).where(I.c.value.in_(candidate_values(value)))
-    if scope is not None:
-        enc = schema.enclave
-        q = q.where(
-            sa.exists()
-            .where(O.c.indicator_pk == I.c.pk)
-            .where(O.c.enclave_id == enc.c.id)
-            .where(enc.c.name.in_(list(scope)))
-        )
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return _scoped_rows(conn, I.c.value.in_(candidate_values(value)), scope)
 
 
 _RESULT_COLS = (
