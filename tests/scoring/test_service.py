@@ -282,3 +282,19 @@ def test_a_false_positive_can_go_to_a_safelist_which_then_vetoes_everywhere(
     intel = _view(store, "cdn-edge.example-zq.net", ["intel"])
     assert intel["risk"] == "none"
     assert any(f["kind"] == "safelist" and "our-cdn" in f["text"] for f in intel["risk_factors"])
+
+
+def test_rescore_reports_progress_batch_by_batch(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scoring, "BATCH", 3)
+    since = clock()
+    f = tmp_path / "seven.txt"
+    f.write_text("".join(f"203.0.113.{i}\n" for i in range(1, 8)))
+    assert ingest(store, f, IngestOptions(enclave="soc", source="feed")).status == "done"
+    seen: list[tuple[int, int]] = []
+    written = scoring.rescore_since(
+        store, enclave="soc", since=since, scorer=SCORER, progress=lambda d, t: seen.append((d, t))
+    )
+    assert written == 7
+    assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]

@@ -307,9 +307,25 @@ def ingest_cmd(
         since = now()
         result = ingest(store, path, options, progress=progress)
     if result.status == "done" and not no_score:
-        result.scored = scoring_service.rescore_since(
-            store, enclave=enclave, since=since, scorer=score_cmd.scorer_for(ctx, store)
-        )
+        scorer = score_cmd.scorer_for(ctx, store)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]scoring"),
+            BarColumn(),
+            TextColumn("{task.fields[done]:,}/{task.fields[of]:,} indicators"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not show_progress,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("scoring", total=None, done=0, of=0)
+
+            def scored(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, done=done, of=total)
+
+            result.scored = scoring_service.rescore_since(
+                store, enclave=enclave, since=since, scorer=scorer, progress=scored
+            )
     if as_json:
         emit_json(result.to_dict())
     else:

@@ -28,7 +28,7 @@ import threading
 import time
 import tomllib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -461,16 +461,20 @@ def rescore(
     scorer: Scorer,
     now: int | None = None,
     enclave: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Recompute and store the scores of the indicators ``pks``; returns rows written.
 
     With ``enclave``, only that enclave's rows are rewritten (an event there — a
-    verdict, pin or sighting — changes nothing elsewhere).
+    verdict, pin or sighting — changes nothing elsewhere). ``progress(done, total)``
+    is called before the first batch and after each one (indicators).
     """
     now = int(time.time()) if now is None else now
     todo = sorted(set(pks))
     written = 0
-    for chunk in _chunks(todo, BATCH):
+    if progress is not None:
+        progress(0, len(todo))
+    for done, chunk in enumerate(_chunks(todo, BATCH), start=1):
         with store.write() as conn:
             eid = None
             if enclave is not None:
@@ -479,6 +483,8 @@ def rescore(
                     raise LookupError(f"enclave {enclave!r} not found")
             rows, safe = _score_rows(conn, chunk, now, scorer)
             written += _write(conn, chunk, rows, safe, eid)
+        if progress is not None:
+            progress(min(done * BATCH, len(todo)), len(todo))
     return written
 
 
@@ -501,7 +507,13 @@ def rescore_all(store: Store, *, scorer: Scorer, now: int | None = None) -> int:
 
 
 def rescore_since(
-    store: Store, *, enclave: str, since: int, scorer: Scorer, now: int | None = None
+    store: Store,
+    *,
+    enclave: str,
+    since: int,
+    scorer: Scorer,
+    now: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Rescore every indicator whose observation in ``enclave`` changed at or after ``since``.
 
@@ -517,7 +529,7 @@ def rescore_since(
                 .where(E.c.name == enclave, O.c.updated_at >= since)
             )
         ]
-    return rescore(store, pks, scorer=scorer, now=now, enclave=enclave)
+    return rescore(store, pks, scorer=scorer, now=now, enclave=enclave, progress=progress)
 
 
 def rescore_enriched_since(
