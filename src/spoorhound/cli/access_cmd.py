@@ -9,12 +9,13 @@ so ``KEY=$(spoorhound key create alice)`` captures it; it is never shown again.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import click
 from rich.console import Console
 
 from spoorhound.cli.output import emit
+from spoorhound.cli.state import state as _state
 from spoorhound.services import access
 from spoorhound.services.access import KEY_SCOPES, PERMISSIONS, ROLES, NewKey
 from spoorhound.services.jobs import now
@@ -26,13 +27,8 @@ err = Console(stderr=True)
 ACTOR = "cli"
 
 
-class _State(Protocol):
-    def store(self, *, initialise: bool = False) -> Store: ...
-
-
 def _store(ctx: click.Context) -> Store:
-    state = cast(_State, ctx.obj)
-    return state.store()
+    return _state(ctx).store()
 
 
 def _fmt_options(f: Any) -> Any:

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import click
 from rich.console import Console
@@ -24,7 +24,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from spoorhound.cli.output import emit, emit_json, fmt_time
-from spoorhound.config import Settings
+from spoorhound.cli.state import State
+from spoorhound.cli.state import state as _state
 from spoorhound.core.indicators import UnknownType
 from spoorhound.core.timespec import parse_since
 from spoorhound.enrich import runtime
@@ -47,17 +48,6 @@ from spoorhound.storage.engine import Store
 __all__ = ["enrich_ingested", "enrich_option", "print_history", "register"]
 
 err = Console(stderr=True)
-
-
-class _State(Protocol):
-    settings: Settings
-
-    def store(self, *, initialise: bool = False) -> Store: ...
-
-
-def _state(ctx: click.Context) -> _State:
-    obj: _State = ctx.obj
-    return obj
 
 
 def _filters(f: Any) -> Any:
@@ -159,7 +149,7 @@ def _print_job(job: dict[str, Any]) -> None:
 
 
 def _run(
-    state: _State,
+    state: State,
     sel: Selection,
     providers: list[str] | None,
     *,

@@ -18,23 +18,19 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any
 
 import click
 from rich.console import Console
 
 from spoorhound.cli.filters import Filters, and_query, filter_options, query_option
+from spoorhound.cli.state import state as _state
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import exports as export_service
-from spoorhound.storage.engine import Store
 
 __all__ = ["export"]
 
 err = Console(stderr=True, soft_wrap=True)  # file paths stay whole
-
-
-class _State(Protocol):
-    def store(self, *, initialise: bool = False) -> Store: ...
 
 
 @contextmanager
@@ -105,7 +101,7 @@ def export(
     if ctx.find_root().params.get("server"):
         _remote(ctx, q, fmt, enclave, output, include_safelisted)
         return
-    store = cast(_State, ctx.obj).store()
+    store = _state(ctx).store()
     try:
         out = export_service.export(
             store, q, fmt, scope=[enclave] if enclave else None,

@@ -37,6 +37,8 @@ from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
 from spoorhound.cli.safelist_cmd import safelist_group
+from spoorhound.cli.state import State
+from spoorhound.cli.state import state as _state
 from spoorhound.config import Settings
 from spoorhound.core.context import parse_confidence, parse_tlp
 from spoorhound.core.indicators import UnknownType
@@ -59,46 +61,11 @@ __all__ = ["cli", "main"]
 err = Console(stderr=True)
 
 
-class State:
-    """Per-invocation state: settings now, the store when a command needs it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._store: Store | None = None
-
-    def store(self, *, initialise: bool = False) -> Store:
-        """The store, checked to be at the schema this code expects."""
-        if self._store is None:
-            store = Store(self.settings.database_url)
-            if initialise:
-                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-                store.upgrade()
-            else:
-                current, head = store.current_revision(), store.head_revision()
-                if current is None:
-                    raise click.ClickException(
-                        f"no Spoorhound database at {self.settings.database_url}: run `spoorhound init` first"
-                    )
-                if current != head:
-                    raise click.ClickException(
-                        f"the database schema is at {current}, this version needs {head}: "
-                        "run `spoorhound db upgrade`"
-                    )
-            self._store = store
-        return self._store
-
-
 def output_options(f: Any) -> Any:
     """``--json`` / ``--csv`` flags shared by every listing command."""
     f = click.option("--csv", "fmt", flag_value="csv", help="Output CSV.")(f)
     f = click.option("--json", "fmt", flag_value="json", help="Output JSON.")(f)
     return f
-
-
-def _state(ctx: click.Context) -> State:
-    obj = ctx.find_object(State)
-    assert obj is not None
-    return obj
 
 
 def _valid(fn: Any, value: Any, what: str) -> Any:

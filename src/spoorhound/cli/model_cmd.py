@@ -11,36 +11,24 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import click
 import numpy as np
 from rich.console import Console
 
 from spoorhound.cli.output import emit, emit_json
-from spoorhound.config import Settings
+from spoorhound.cli.state import state as _state
 from spoorhound.core.indicators import InvalidIndicator, UnknownType, parse
 from spoorhound.model import PriorityModel, load_model, save_model, train
 from spoorhound.model._model import user_model_dir
 from spoorhound.model._train import NUM_BOOST_ROUND
 from spoorhound.model.features import featurize, supports
 from spoorhound.services.verdicts import labelled_examples
-from spoorhound.storage.engine import Store
 
 __all__ = ["model_group"]
 
 err = Console(stderr=True)
-
-
-class _State(Protocol):
-    settings: Settings
-
-    def store(self, *, initialise: bool = False) -> Store: ...
-
-
-def _state(ctx: click.Context) -> _State:
-    obj: _State = ctx.obj
-    return obj
 
 
 @click.group("model")

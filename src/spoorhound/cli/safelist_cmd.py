@@ -7,14 +7,14 @@ indicators whose veto changes are rescored, with this data directory's scorer.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any
 
 import click
 from rich.console import Console
 
 from spoorhound.cli import score_cmd
 from spoorhound.cli.output import emit, emit_json, fmt_time
+from spoorhound.cli.state import state as _state
 from spoorhound.core.indicators import UnknownType
 from spoorhound.services import safelists
 from spoorhound.services import scoring as scoring_service
@@ -25,20 +25,6 @@ __all__ = ["safelist_group"]
 err = Console(stderr=True)
 ACTOR = "cli"
 _ENTRY_COLUMNS = ["id", "kind", "pattern", "reason", "expires_at", "expired", "actor", "created_at"]
-
-
-class _Settings(Protocol):
-    data_dir: Path
-
-
-class _State(Protocol):
-    settings: _Settings
-
-    def store(self, *, initialise: bool = False) -> Store: ...
-
-
-def _state(ctx: click.Context) -> _State:
-    return cast(_State, ctx.obj)
 
 
 def _store(ctx: click.Context) -> Store:

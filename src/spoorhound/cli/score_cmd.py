@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from spoorhound.cli.output import emit, emit_json
+from spoorhound.cli.state import state as _state
 from spoorhound.core.scoring import LEVELS
 from spoorhound.core.timespec import parse_since
 from spoorhound.services import scoring, sources, verdicts
@@ -30,20 +30,6 @@ __all__ = ["register", "risk_lines"]
 
 err = Console(stderr=True)
 ACTOR = "cli"
-
-
-class _Settings(Protocol):
-    data_dir: Path
-
-
-class _State(Protocol):
-    settings: _Settings
-
-    def store(self, *, initialise: bool = False) -> Store: ...
-
-
-def _state(ctx: click.Context) -> _State:
-    return cast(_State, ctx.obj)
 
 
 def scorer_for(ctx: click.Context, store: Store) -> scoring.Scorer:
