@@ -32,9 +32,7 @@ def _store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(_store)]
 
 
-class ReportRow(BaseModel):
-    """A report in a list; ``indicators`` counts the linked indicators the caller sees."""
-
+class _Report(BaseModel):
     id: str
     title: str
     kind: str
@@ -43,6 +41,11 @@ class ReportRow(BaseModel):
     created_at: int
     enclave: str
     source: str | None
+
+
+class ReportRow(_Report):
+    """A report in a list; ``indicators`` counts the linked indicators the caller sees."""
+
     indicators: int
 
 
@@ -63,17 +66,9 @@ class LinkedIndicator(BaseModel):
     context: str | None
 
 
-class ReportDetail(BaseModel):
+class ReportDetail(_Report):
     """A report with the linked indicators the caller can see, most mentioned first."""
 
-    id: str
-    title: str
-    kind: str
-    sha256: str | None
-    tlp: str | None
-    created_at: int
-    enclave: str
-    source: str | None
     indicators: list[LinkedIndicator]
 
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field
 
 from spoorhound.api.auth import CallerDep, require_role
+from spoorhound.api.indicators_v1 import IndicatorRow
 from spoorhound.api.inputs import CleanInput, reject_nul
 from spoorhound.core.query import QuerySyntaxError
 from spoorhound.services import explore as explore_service
@@ -56,25 +57,12 @@ class SavedSearch(BaseModel):
     created_at: int
 
 
-class SearchRow(BaseModel):
-    """An indicator a run found: seen-times and tags from the caller's enclaves."""
-
-    id: str
-    type: str
-    value: str
-    first_seen: int
-    last_seen: int
-    score: int | None
-    risk: str | None
-    tags: list[str]
-
-
 class SearchRun(BaseModel):
     """One page of a run; pass ``cursor`` back for the next (null on the last page)."""
 
     name: str
     query: str
-    indicators: list[SearchRow]
+    indicators: list[IndicatorRow]
     cursor: str | None
 
 
@@ -142,7 +130,7 @@ def run_search(
     return SearchRun(
         name=saved["name"],
         query=saved["query"],
-        indicators=[SearchRow(**r) for r in page.rows],
+        indicators=[IndicatorRow(**r) for r in page.rows],
         cursor=page.cursor,
     )
 
