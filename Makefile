@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test install lint typecheck pytest bench bench-api clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/spoorhound/core/_extract_c.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

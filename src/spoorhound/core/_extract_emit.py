@@ -20,6 +20,7 @@ from itertools import accumulate, compress, islice, repeat
 from operator import gt, le, mul, sub
 
 from spoorhound.core import _extract_patterns as P
+from spoorhound.core._extract_accel import C
 from spoorhound.core._extract_model import Candidate, _Draft, relabel
 from spoorhound.core._extract_refang import OffsetMap
 from spoorhound.core._extract_util import _CONTEXT_WIDTH, _LOOKBACK
@@ -141,6 +142,8 @@ def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> l
     n = len(rows)
     if not n:
         return []
+    if C is not None:
+        return _emit_c(rows, text, original, omap)
     starts, ends, itypes, values, confs_t, flags = zip(*rows, strict=True)
     if omap is None:
         ostarts: Sequence[int] = starts
@@ -157,33 +160,10 @@ def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> l
     confs = list(confs_t)
     fsets = list(map(_FLAGSETS.__getitem__, flags))
     if special or hinted:
-        extra: dict[int, list[str]] = {}
-        for i, lo in hinted.items():
-            line_before = text[lo : starts[i]].lower()
-            if P.BENIGN_BEFORE.search(line_before):
-                extra.setdefault(i, []).append("benign-context")
-            if P.EXAMPLE_BEFORE.search(line_before):
-                extra.setdefault(i, []).append("example")
-        for i in special:
-            if i in extra:
-                extra[i].insert(0, "defanged")
-            else:  # defanged only (the common case): +10 and the flag
-                conf = confs[i] + 10
-                confs[i] = conf if 0 <= conf <= 100 else max(0, min(100, conf))
-                fsets[i] = _FLAGSETS[(*flags[i], "defanged")]
-        for i, more in extra.items():
-            conf = confs[i]
-            if more[0] == "defanged":
-                conf += 10
-            if ("example" in more or "benign-context" in more) and "example" not in flags[i]:
-                conf -= 40  # (an example value was marked down when it was added)
-            confs[i] = conf if 0 <= conf <= 100 else max(0, min(100, conf))
-            fsets[i] = _FLAGSETS[flags[i] + tuple(more)]
-    # the context snippet is one line: newlines and tabs as spaces, replaced once
-    flat = original
-    for c in "\r\n\t":
-        if c in flat:
-            flat = flat.replace(c, " ")
+        for i, (conf, fset) in _fixes(text, starts, confs, flags, special, hinted).items():
+            confs[i] = conf
+            fsets[i] = fset
+    flat = _flat(original)
     width = _CONTEXT_WIDTH
     snippets = [
         flat[s - pad if s > pad else 0 : e + pad]
@@ -196,3 +176,59 @@ def emit(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> l
     spans = [original[s:e] for s, e in zip(ostarts, oends, strict=True)]
     drafts = list(map(_Draft, itypes, values, spans, ostarts, oends, confs, snippets, fsets))
     return relabel([drafts[i] for i in order])
+
+
+def _emit_c(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -> list[Candidate]:
+    """:func:`emit` with its per-row columns and Candidates built in C (``_extract_c``)."""
+    assert C is not None
+    starts, confs, flags, ostarts, oends, special, order = C.columns(rows, omap)
+    hinted = _hinted_rows(text, starts, order)
+    fixes = _fixes(text, starts, confs, flags, special, hinted) if special or hinted else {}
+    out: list[Candidate] = C.build(
+        rows, order, ostarts, oends, fixes, original, _flat(original), _CONTEXT_WIDTH, _FLAGSETS
+    )
+    return out
+
+
+def _fixes(
+    text: str,
+    starts: Sequence[int],
+    confs: Sequence[int],
+    flags: Sequence[tuple[str, ...]],
+    special: list[int],
+    hinted: dict[int, int],
+) -> dict[int, tuple[int, frozenset[str]]]:
+    """{row: (confidence, flags)} for the defanged rows and those with a hint word before."""
+    fixes: dict[int, tuple[int, frozenset[str]]] = {}
+    extra: dict[int, list[str]] = {}
+    for i, lo in hinted.items():
+        line_before = text[lo : starts[i]].lower()
+        if P.BENIGN_BEFORE.search(line_before):
+            extra.setdefault(i, []).append("benign-context")
+        if P.EXAMPLE_BEFORE.search(line_before):
+            extra.setdefault(i, []).append("example")
+    for i in special:
+        if i in extra:
+            extra[i].insert(0, "defanged")
+        else:  # defanged only (the common case): +10 and the flag
+            conf = confs[i] + 10
+            conf = conf if 0 <= conf <= 100 else max(0, min(100, conf))
+            fixes[i] = (conf, _FLAGSETS[(*flags[i], "defanged")])
+    for i, more in extra.items():
+        conf = confs[i]
+        if more[0] == "defanged":
+            conf += 10
+        if ("example" in more or "benign-context" in more) and "example" not in flags[i]:
+            conf -= 40  # (an example value was marked down when it was added)
+        conf = conf if 0 <= conf <= 100 else max(0, min(100, conf))
+        fixes[i] = (conf, _FLAGSETS[flags[i] + tuple(more)])
+    return fixes
+
+
+def _flat(original: str) -> str:
+    """The context snippet is one line: newlines and tabs as spaces, replaced once."""
+    flat = original
+    for c in "\r\n\t":
+        if c in flat:
+            flat = flat.replace(c, " ")
+    return flat

@@ -10,8 +10,10 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from functools import partial
 from operator import sub
+from types import ModuleType
 
 from spoorhound.core import _extract_patterns as P
+from spoorhound.core._extract_accel import C
 from spoorhound.core._extract_emit import Row, emit
 from spoorhound.core._extract_model import Candidate
 from spoorhound.core._extract_refang import refang_with_map
@@ -45,8 +47,17 @@ __all__ = ["Run", "passes"]
 
 _MATCH_START = re.Match.start
 
-# kinds of dotted token (see Run._dotted_kind)
+# kinds of dotted token (see Run._dotted_kind; _extract_c.c has the same numbers)
 _IP, _FILE_EXT, _HOST = 1, 2, 3
+
+
+def configure_c(c: ModuleType) -> None:
+    """Hand the C accelerator the constants its loops need (once, at import)."""
+    c.configure(T.CIDR, T.IPV4, T.DOMAIN, T.FILENAME, _URL_HOST, _EMAIL_DOMAIN, Candidate)
+
+
+if C is not None:
+    configure_c(C)
 
 
 class Run:
@@ -104,11 +115,12 @@ class Run:
         """
         if not self._blobs:
             text = self.text
-            rtext = text[::-1]
-            self._blobs = {
-                "dot": _Blob(text, *token_spans(text, rtext, "dot")),
-                "colon": _Blob(text, *token_spans(text, rtext, "colons")),
-            }
+            if C is not None:  # the same spans, from one C loop per kind
+                dot, colon = C.tokens(text, "dot"), C.tokens(text, "colons")
+            else:
+                rtext = text[::-1]
+                dot, colon = token_spans(text, rtext, "dot"), token_spans(text, rtext, "colons")
+            self._blobs = {"dot": _Blob(text, *dot), "colon": _Blob(text, *colon)}
         return self._blobs[kind]
 
     def add(
@@ -129,16 +141,7 @@ class Run:
             return False
         key = (itype, raw)
         norm = self._norm
-        if key in norm:
-            value = norm[key]
-        else:
-            try:
-                value = normalize(itype, raw)
-            except ValueError:  # InvalidIndicator, and codec errors from IDNA on odd input
-                value = None
-            norm[key] = value
-            if value is not None and itype in _EXAMPLE_TYPES and _is_example(itype, value):
-                self._examples.add(key)
+        value = norm[key] if key in norm else self._learn(key)
         if value is None:
             return False
         if self._examples and key in self._examples:
@@ -147,6 +150,21 @@ class Run:
         else:
             self.rows.append((start, end, itype, value, confidence, flags))
         return True
+
+    def _learn(self, key: tuple[IndicatorType, str]) -> str | None:
+        """The canonical value of ``key`` = (type, raw), or None; recorded in ``_norm``.
+
+        Once per distinct (type, raw) in a text (also called by ``_extract_c``).
+        """
+        itype, raw = key
+        try:
+            value = normalize(itype, raw)
+        except ValueError:  # InvalidIndicator, and codec errors from IDNA on odd input
+            value = None
+        self._norm[key] = value
+        if value is not None and itype in _EXAMPLE_TYPES and _is_example(itype, value):
+            self._examples.add(key)
+        return value
 
     # -- passes ---------------------------------------------------------------------
 
@@ -204,6 +222,10 @@ class Run:
         want_domain = T.DOMAIN in types
         want_file = T.FILENAME in types
         blob = self.blob("dot")
+        if C is not None:
+            # the same loop in C, over the tokens in the text (see _extract_c.c)
+            C.dotted(self, blob.offsets, blob.ends, want_domain, want_file)
+            return
         starts, offsets = blob.starts, blob.offsets
         text = self.text
         n_text = len(text)

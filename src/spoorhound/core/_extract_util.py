@@ -44,11 +44,12 @@ class _Blob:
     two tokens, and the newline acts as the whitespace that separated them.
     """
 
-    __slots__ = ("offsets", "starts", "text")
+    __slots__ = ("ends", "offsets", "starts", "text")
 
     def __init__(self, text: str, starts: list[int], ends: list[int]) -> None:
         """The tokens ``text[starts[k]:ends[k]]``."""
         self.offsets = starts
+        self.ends = ends  # in the text, as ``offsets``
         self.starts = list(accumulate(map(sub, ends, starts), lambda a, n: a + n + 1, initial=0))
         self.text = "\n".join([text[s:e] for s, e in zip(starts, ends, strict=True)])
 
