@@ -22,8 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spoorhound.core import _extract_accel, _extract_emit, _extract_run
+from spoorhound.core._extract_emit import _HINT_WORDS, _MIN_WINDOW, _hinted_rows
 from spoorhound.core._extract_model import EXTRACTABLE, Candidate
 from spoorhound.core._extract_tokens import token_spans
+from spoorhound.core._extract_util import _LOOKBACK
 from spoorhound.core.extract import extract
 from spoorhound.core.indicators import IndicatorType
 from spoorhound.ingest.documents import load_document
@@ -194,7 +196,11 @@ PIECES = [
     "new ",
     "System.",
     "e.g. ",
+    "E.G. ",
     "benign ",
+    "Legit",
+    "\u212a",  # KELVIN SIGN: lower-cases to "k"
+    "\u0130",  # "İ": lower-cases to two characters
     "not malicious: ",
     "é",
     "\u00a0",
@@ -237,3 +243,26 @@ def test_token_spans_in_c_equal_the_scans(text: str) -> None:
     c = _built()
     for kind in ("dot", "colons"):
         assert c.tokens(text, kind) == token_spans(text, text[::-1], kind)
+
+
+HINT_PIECES = [*_HINT_WORDS, "BENIGN", "E.g.", "Allow", "x", " ", "\n", "\u212a", "\u0130", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(HINT_PIECES), max_size=80).map("".join),
+    st.lists(st.integers(0, 1000), min_size=1, max_size=30),
+    st.booleans(),
+)
+def test_hint_words_in_c_equal_the_python_search(text: str, at: list[int], shuffled: bool) -> None:
+    c = _built()
+    starts = [min(a, len(text)) for a in at]
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    if shuffled:
+        order.reverse()  # not sorted by start: the rows-inside-one-replacement case
+    got = c.hinted(text, starts, order, _HINT_WORDS, _LOOKBACK, _MIN_WINDOW)
+    want = _hinted_rows(text, starts, order)
+    if got is None:
+        assert "\u212a" in text or "\u0130" in text
+    else:
+        assert got == want

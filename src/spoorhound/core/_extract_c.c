@@ -1030,12 +1030,203 @@ fail:
     return NULL;
 }
 
+/* ---- hint words ------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t start;
+    Py_ssize_t index;
+} StartKey;
+
+static int
+start_cmp(const void *a, const void *b)
+{
+    const StartKey *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+static Py_ssize_t
+bisect_left64(const int64_t *a, Py_ssize_t n, int64_t x)
+{
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + ((hi - lo) >> 1);
+        if (a[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* hinted(text, starts, order, words, lookback, min_window) -> dict or None
+ *
+ * _extract_emit._hinted_rows: {row: start of its look-back window} for the rows with
+ * a hint word (lower-case ASCII) in that window. None when a look-back window holds
+ * a character whose lower case is ASCII or of another length (KELVIN SIGN, "İ"): the
+ * Python code then decides, with its own handling of str.lower.
+ */
+static PyObject *
+hinted(PyObject *self, PyObject *args)
+{
+    PyObject *text, *starts, *order, *words;
+    Py_ssize_t lookback, min_window;
+    if (!PyArg_ParseTuple(args, "UO!O!O!nn:hinted", &text, &PyList_Type, &starts, &PyList_Type,
+                          &order, &PyTuple_Type, &words, &lookback, &min_window))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(starts);
+    if (PyList_GET_SIZE(order) != n) {
+        PyErr_SetString(PyExc_ValueError, "hinted: starts and order differ in length");
+        return NULL;
+    }
+    Py_ssize_t n_words = PyTuple_GET_SIZE(words);
+    for (Py_ssize_t w = 0; w < n_words; w++) {
+        PyObject *word = PyTuple_GET_ITEM(words, w);
+        if (!PyUnicode_Check(word) || !PyUnicode_IS_ASCII(word) ||
+            PyUnicode_GET_LENGTH(word) == 0) {
+            PyErr_SetString(PyExc_ValueError, "hinted: words must be non-empty ASCII str");
+            return NULL;
+        }
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n_text = PyUnicode_GET_LENGTH(text);
+    PyObject *out = NULL;
+    int64_t *ss = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t *los = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    Py_ssize_t *ord = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
+    StartKey *sk = NULL;
+    if (!ss || !los || !ord) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int sorted = 1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(order, k));
+        if (i == -1 && PyErr_Occurred())
+            goto done;
+        if (i < 0 || i >= n) {
+            PyErr_SetString(PyExc_IndexError, "hinted: row index out of range");
+            goto done;
+        }
+        ord[k] = i;
+        ss[k] = PyLong_AsLongLong(PyList_GET_ITEM(starts, i));
+        if (ss[k] == -1 && PyErr_Occurred())
+            goto done;
+        if (ss[k] < 0 || ss[k] > n_text) {
+            PyErr_SetString(PyExc_ValueError, "hinted: start out of range");
+            goto done;
+        }
+        if (k && ss[k - 1] > ss[k])
+            sorted = 0;
+    }
+    if (!sorted) { /* rows inside one replacement: a stable sort on the start */
+        sk = PyMem_Malloc(sizeof(StartKey) * (size_t)n);
+        if (sk == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sk[i].start = PyLong_AsLongLong(PyList_GET_ITEM(starts, i));
+            if (sk[i].start == -1 && PyErr_Occurred())
+                goto done;
+            sk[i].index = i;
+        }
+        qsort(sk, (size_t)n, sizeof(StartKey), start_cmp);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            ord[k] = sk[k].index;
+            ss[k] = sk[k].start;
+        }
+    }
+    /* each row's window: its line, at most lookback characters back */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int64_t s = ss[k], lo = s > lookback ? s - lookback : 0, at = s - 1;
+        while (at >= lo && PyUnicode_READ(kind, data, at) != '\n')
+            at--;
+        los[k] = at >= lo ? at + 1 : lo;
+    }
+    /* non-ASCII characters whose lower case is ASCII (or not one character) */
+    if (kind != PyUnicode_1BYTE_KIND || !PyUnicode_IS_ASCII(text)) {
+        Py_ssize_t a = 0;
+        while (a < n) {
+            Py_ssize_t b = a;
+            while (b + 1 < n && los[b + 1] <= ss[b])
+                b++;
+            for (int64_t p = los[a]; p < ss[b]; p++) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, p);
+                if (c >= 128 && (c == 0x130 || Py_UNICODE_TOLOWER(c) < 128)) {
+                    out = Py_None;
+                    Py_INCREF(out);
+                    goto done;
+                }
+            }
+            a = b + 1;
+        }
+    }
+    out = PyDict_New();
+    if (out == NULL)
+        goto done;
+    /* the union of the windows: a window that starts after the previous row opens one */
+    Py_ssize_t a = 0;
+    while (a < n) {
+        Py_ssize_t b = a;
+        while (b + 1 < n && los[b + 1] <= ss[b])
+            b++;
+        int64_t lo = los[a], hi = ss[b];
+        a = b + 1;
+        if (hi - lo < min_window)
+            continue;
+        for (Py_ssize_t w = 0; w < n_words; w++) {
+            PyObject *word = PyTuple_GET_ITEM(words, w);
+            const Py_UCS1 *wd = PyUnicode_1BYTE_DATA(word);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(word);
+            for (int64_t p = lo; p + len <= hi; p++) {
+                Py_ssize_t j = 0;
+                for (; j < len; j++) {
+                    Py_UCS4 c = PyUnicode_READ(kind, data, p + j);
+                    if (c >= 'A' && c <= 'Z')
+                        c += 'a' - 'A';
+                    if (c != wd[j])
+                        break;
+                }
+                if (j < len)
+                    continue;
+                /* rows whose window [line start or lookback back, row start) holds it */
+                int64_t w_lo = p, w_hi = p + len;
+                for (Py_ssize_t k = bisect_left64(ss, n, w_hi); k < n && ss[k] <= w_lo + lookback;
+                     k++) {
+                    if (los[k] <= w_lo) {
+                        PyObject *key = PyLong_FromSsize_t(ord[k]);
+                        PyObject *val = key ? PyLong_FromLongLong(los[k]) : NULL;
+                        int r = val ? PyDict_SetItem(out, key, val) : -1;
+                        Py_XDECREF(key);
+                        Py_XDECREF(val);
+                        if (r < 0) {
+                            Py_CLEAR(out);
+                            goto done;
+                        }
+                    }
+                }
+            }
+        }
+    }
+done:
+    PyMem_Free(ss);
+    PyMem_Free(los);
+    PyMem_Free(ord);
+    PyMem_Free(sk);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(cidr, ipv4, domain, filename, url_host, email_domain, Candidate)"},
     {"dotted", dotted, METH_VARARGS, "dotted(run, starts, ends, want_domain, want_file)"},
     {"columns", columns, METH_VARARGS, "columns(rows, omap)"},
     {"tokens", tokens, METH_VARARGS, "tokens(text, kind) -> (starts, ends)"},
+    {"hinted", hinted, METH_VARARGS,
+     "hinted(text, starts, order, words, lookback, min_window) -> dict or None"},
     {"build", build, METH_VARARGS,
      "build(rows, order, ostarts, oends, fixes, original, flat, width, flagsets)"},
     {NULL, NULL, 0, NULL},

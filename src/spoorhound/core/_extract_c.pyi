@@ -22,6 +22,15 @@ def dotted(
     run: Run, starts: list[int], ends: list[int], want_domain: bool, want_file: bool, /
 ) -> None: ...
 def tokens(text: str, kind: str, /) -> tuple[list[int], list[int]]: ...
+def hinted(
+    text: str,
+    starts: list[int],
+    order: list[int],
+    words: tuple[str, ...],
+    lookback: int,
+    min_window: int,
+    /,
+) -> dict[int, int] | None: ...
 def columns(
     rows: list[Row], omap: OffsetMap | None, /
 ) -> tuple[

@@ -182,7 +182,9 @@ def _emit_c(rows: list[Row], text: str, original: str, omap: OffsetMap | None) -
     """:func:`emit` with its per-row columns and Candidates built in C (``_extract_c``)."""
     assert C is not None
     starts, confs, flags, ostarts, oends, special, order = C.columns(rows, omap)
-    hinted = _hinted_rows(text, starts, order)
+    hinted = C.hinted(text, starts, order, _HINT_WORDS, _LOOKBACK, _MIN_WINDOW)
+    if hinted is None:  # a window holds "İ" or the Kelvin sign: str.lower decides
+        hinted = _hinted_rows(text, starts, order)
     fixes = _fixes(text, starts, confs, flags, special, hinted) if special or hinted else {}
     out: list[Candidate] = C.build(
         rows, order, ostarts, oends, fixes, original, _flat(original), _CONTEXT_WIDTH, _FLAGSETS
