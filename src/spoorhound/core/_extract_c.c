@@ -1131,6 +1131,10 @@ hinted(PyObject *self, PyObject *args)
             sk[i].start = PyLong_AsLongLong(PyList_GET_ITEM(starts, i));
             if (sk[i].start == -1 && PyErr_Occurred())
                 goto done;
+            if (sk[i].start < 0 || sk[i].start > n_text) {
+                PyErr_SetString(PyExc_ValueError, "hinted: start out of range");
+                goto done;
+            }
             sk[i].index = i;
         }
         qsort(sk, (size_t)n, sizeof(StartKey), start_cmp);
