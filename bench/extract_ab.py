@@ -15,6 +15,7 @@ makes the ratio usable on a shared machine: both sides see the same load.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.util
 import io
@@ -52,6 +53,49 @@ def _unpack_old(rev: str, into: Path) -> None:
     word = re.compile(r"\bspoorhound(?=[. ])")
     for path in (into / OLD).rglob("*.py"):
         path.write_text(word.sub(OLD, path.read_text(encoding="utf-8")), encoding="utf-8")
+    _build_old_accelerator(into)
+
+
+def _build_old_accelerator(into: Path) -> None:
+    """Build OLD_REV's C accelerator (``core/_extract_c.c``) if it has one, as setup.py does.
+
+    Without it the old side would silently run pure Python. If the build fails, the
+    old side runs pure Python and :func:`_paths` says so.
+    """
+    source = into / OLD / "core" / "_extract_c.c"
+    if not source.exists():
+        return
+    from setuptools import Distribution, Extension
+    from setuptools.command.build_ext import build_ext
+
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    ext = Extension(
+        f"{OLD}.core._extract_c",
+        [str(source)],
+        define_macros=[("SOURCE_HASH", f'"{digest}"')],
+        extra_compile_args=["-O2", "-Wall"],
+    )
+    cmd = build_ext(Distribution({"name": OLD, "ext_modules": [ext]}))
+    cmd.build_lib = str(into)
+    cmd.build_temp = str(into / "build-temp")
+    cmd.ensure_finalized()
+    try:
+        cmd.run()
+    except Exception as exc:  # a compiler error: measured as pure Python, and said
+        print(f"(the old revision's C accelerator did not build: {exc})", file=sys.stderr)
+
+
+def _paths(old: ModuleType) -> tuple[str, str]:
+    """Which extractor each side runs: "C accelerator" or "pure Python"."""
+
+    def path(pkg: str) -> str:
+        try:
+            accel = importlib.import_module(f"{pkg}.core._extract_accel")
+        except ImportError:  # a revision from before the accelerator
+            return "pure Python"
+        return "pure Python" if accel.C is None else "C accelerator"
+
+    return path(old.__name__.split(".")[0]), path("spoorhound")
 
 
 def main() -> None:
@@ -87,6 +131,7 @@ def main() -> None:
             ]
 
         same = rows(old) == rows(new)
+        paths = _paths(old)
         best_old = best_new = float("inf")
         load = os.getloadavg()
         for _ in range(args.runs):
@@ -101,6 +146,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load)}")
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"same candidates on the corpus: {same}")
+    print(f"extractor: {args.old_rev} {paths[0]}, working tree {paths[1]}")
     print(f"{args.old_rev}: {best_old * 1e3:.2f} ms ({size / best_old / 1e6:.2f} MB/s)")
     print(f"working tree: {best_new * 1e3:.2f} ms ({size / best_new / 1e6:.2f} MB/s)")
     print(f"speed-up: {best_old / best_new:.3f}x")
