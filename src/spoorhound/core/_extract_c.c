@@ -103,7 +103,7 @@ configure(PyObject *self, PyObject *args)
 
 typedef struct {
     Py_ssize_t n;
-    Py_ssize_t *v;
+    int64_t *v;
 } Offsets;
 
 /* A list of ints as a C array (n = -1 on error). */
@@ -116,7 +116,7 @@ offsets_of(PyObject *list)
         return out;
     }
     Py_ssize_t n = PyList_GET_SIZE(list);
-    out.v = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
+    out.v = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     if (out.v == NULL) {
         PyErr_NoMemory();
         return out;
@@ -135,20 +135,6 @@ offsets_of(PyObject *list)
 }
 
 /* Number of items <= x in the sorted array (bisect_right). */
-static Py_ssize_t
-bisect_right(const Py_ssize_t *a, Py_ssize_t n, Py_ssize_t x)
-{
-    Py_ssize_t lo = 0, hi = n;
-    while (lo < hi) {
-        Py_ssize_t mid = lo + ((hi - lo) >> 1);
-        if (x < a[mid])
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 static Py_ssize_t
 bisect_right64(const int64_t *a, Py_ssize_t n, int64_t x)
 {
@@ -303,13 +289,13 @@ dotted_match(Dotted *d, Py_ssize_t start, Py_ssize_t end)
             in_url = 1;
         }
         else {
-            Py_ssize_t i = bisect_right(d->url_starts.v, d->url_starts.n, start);
+            Py_ssize_t i = bisect_right64(d->url_starts.v, d->url_starts.n, start);
             if (i > 0 && d->url_ends.v[i - 1] > start)
                 return 0; /* path parts of a URL are not separate indicators */
         }
     }
     if (d->path_starts.n > 0) {
-        Py_ssize_t i = bisect_right(d->path_starts.v, d->path_starts.n, start);
+        Py_ssize_t i = bisect_right64(d->path_starts.v, d->path_starts.n, start);
         if (i > 0 && d->path_ends.v[i - 1] > start)
             return 0;
     }
@@ -1046,20 +1032,6 @@ start_cmp(const void *a, const void *b)
     return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-static Py_ssize_t
-bisect_left64(const int64_t *a, Py_ssize_t n, int64_t x)
-{
-    Py_ssize_t lo = 0, hi = n;
-    while (lo < hi) {
-        Py_ssize_t mid = lo + ((hi - lo) >> 1);
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* hinted(text, starts, order, words, lookback, min_window) -> dict or None
  *
  * _extract_emit._hinted_rows: {row: start of its look-back window} for the rows with
@@ -1198,7 +1170,8 @@ hinted(PyObject *self, PyObject *args)
                     continue;
                 /* rows whose window [line start or lookback back, row start) holds it */
                 int64_t w_lo = p, w_hi = p + len;
-                for (Py_ssize_t k = bisect_left64(ss, n, w_hi); k < n && ss[k] <= w_lo + lookback;
+                /* rows from bisect_left(ss, w_hi), i.e. bisect_right(ss, w_hi - 1) */
+                for (Py_ssize_t k = bisect_right64(ss, n, w_hi - 1); k < n && ss[k] <= w_lo + lookback;
                      k++) {
                     if (los[k] <= w_lo) {
                         PyObject *key = PyLong_FromSsize_t(ord[k]);
