@@ -14,6 +14,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 $(STAMP): pyproject.toml setup.py src/spoorhound/core/_extract_c.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# a C compiler builds the extractor's optional accelerator (the tests expect it)
+	command -v cc >/dev/null || command -v gcc >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gcc; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
