@@ -21,9 +21,10 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn, TimeElapsedColumn
 
 from spoorhound.cli.output import emit, emit_json, fmt_time
+from spoorhound.cli.progress import progress_bar
 from spoorhound.cli.state import State
 from spoorhound.cli.state import state as _state
 from spoorhound.core.indicators import UnknownType
@@ -106,16 +107,13 @@ def _limits(rl: RateLimit) -> str:
     return ", ".join(parts) or "none"
 
 
-def _progress_bar(store: Store, job_id: str, quiet: bool) -> dict[str, Any]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+def _follow_job(store: Store, job_id: str, quiet: bool) -> dict[str, Any]:
+    with progress_bar(
+        err,
+        "{task.description}",
         TextColumn("{task.completed:,}/{task.total:,}"),
         TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
+        show=not quiet and err.is_terminal,
     ) as bar:
         task = bar.add_task("enriching", total=None)
 
@@ -165,7 +163,7 @@ def _run(
         if no_wait:
             err.print(f"queued job {job_id} (see `spoorhound jobs show {job_id}`)")
             return None
-        return _progress_bar(store, job_id, quiet)
+        return _follow_job(store, job_id, quiet)
     problems: list[str] = []
     enabled = runtime.default_providers(state.settings, problems)
     for message in problems:  # once per provider, not once per indicator
@@ -173,7 +171,7 @@ def _run(
     runtime.start_runtime(state.settings, store=store, providers=enabled)
     try:
         job_id = runtime.submit(store, sel, providers=providers, force=force)
-        return _progress_bar(store, job_id, quiet)
+        return _follow_job(store, job_id, quiet)
     finally:
         runtime.stop_runtime()
 

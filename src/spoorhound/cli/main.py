@@ -12,14 +12,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import DownloadColumn, TextColumn, TimeElapsedColumn
 
 from spoorhound import __version__
 from spoorhound.cli import enrich_cmd, score_cmd
@@ -35,6 +28,7 @@ from spoorhound.cli.filters import (
 )
 from spoorhound.cli.model_cmd import model_group
 from spoorhound.cli.output import emit, emit_json, fmt_time
+from spoorhound.cli.progress import progress_bar
 from spoorhound.cli.remote import RemoteAwareGroup, remote_options
 from spoorhound.cli.safelist_cmd import safelist_group
 from spoorhound.cli.state import State
@@ -255,16 +249,13 @@ def ingest_cmd(
     store = _state(ctx).store()
     size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else None
     show_progress = not as_json and err.is_terminal
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+    with progress_bar(
+        err,
+        "{task.description}",
         DownloadColumn(),
         TextColumn("{task.fields[rows]:,} rows"),
         TimeElapsedColumn(),
-        console=err,
-        disable=not show_progress,
-        transient=True,
+        show=show_progress,
     ) as bar:
         task = bar.add_task(os.path.basename(path) if path != "-" else "stdin", total=size, rows=0)
 
@@ -275,15 +266,12 @@ def ingest_cmd(
         result = ingest(store, path, options, progress=progress)
     if result.status == "done" and not no_score:
         scorer = score_cmd.scorer_for(ctx, store)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]scoring"),
-            BarColumn(),
+        with progress_bar(
+            err,
+            "scoring",
             TextColumn("{task.fields[done]:,}/{task.fields[of]:,} indicators"),
             TimeElapsedColumn(),
-            console=err,
-            disable=not show_progress,
-            transient=True,
+            show=show_progress,
         ) as bar:
             task = bar.add_task("scoring", total=None, done=0, of=0)
 

@@ -38,7 +38,7 @@ from typing import Any, BinaryIO
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import DownloadColumn, TextColumn
 
 from spoorhound.cli import score_cmd
 from spoorhound.cli.enrich_cmd import print_history
@@ -51,6 +51,7 @@ from spoorhound.cli.filters import (
     query_option,
 )
 from spoorhound.cli.output import emit, emit_json, fmt_time
+from spoorhound.cli.progress import progress_bar
 from spoorhound.client import Client, NotFound, SpoorhoundError
 from spoorhound.core.context import parse_confidence, parse_tlp
 
@@ -401,15 +402,12 @@ def _follow(
 ) -> dict[str, Any]:
     """Poll the job until it ends, with a progress bar on a terminal."""
     deadline = time.monotonic() + timeout
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]job {task.fields[job]}"),
-        BarColumn(),
+    with progress_bar(
+        err,
+        "job {task.fields[job]}",
         DownloadColumn(),
         TextColumn("{task.fields[rows]:,} rows"),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
+        show=not quiet and err.is_terminal,
     ) as bar:
         task = bar.add_task("ingest", total=size, rows=0, job=job_id[:8])
         while True:
