@@ -1018,20 +1018,6 @@ fail:
 
 /* ---- hint words ------------------------------------------------------------------ */
 
-typedef struct {
-    int64_t start;
-    Py_ssize_t index;
-} StartKey;
-
-static int
-start_cmp(const void *a, const void *b)
-{
-    const StartKey *x = a, *y = b;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->index < y->index ? -1 : (x->index > y->index);
-}
-
 /* hinted(text, starts, order, words, lookback, min_window) -> dict or None
  *
  * _extract_emit._hinted_rows: {row: start of its look-back window} for the rows with
@@ -1068,7 +1054,7 @@ hinted(PyObject *self, PyObject *args)
     int64_t *ss = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     int64_t *los = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     Py_ssize_t *ord = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
-    StartKey *sk = NULL;
+    Key *sk = NULL;
     if (!ss || !los || !ord) {
         PyErr_NoMemory();
         goto done;
@@ -1093,8 +1079,9 @@ hinted(PyObject *self, PyObject *args)
         if (k && ss[k - 1] > ss[k])
             sorted = 0;
     }
-    if (!sorted) { /* rows inside one replacement: a stable sort on the start */
-        sk = PyMem_Malloc(sizeof(StartKey) * (size_t)n);
+    if (!sorted) { /* rows inside one replacement: a stable sort on the start (emit's
+                      Key with equal ends: start, then row index) */
+        sk = PyMem_Malloc(sizeof(Key) * (size_t)n);
         if (sk == NULL) {
             PyErr_NoMemory();
             goto done;
@@ -1107,9 +1094,10 @@ hinted(PyObject *self, PyObject *args)
                 PyErr_SetString(PyExc_ValueError, "hinted: start out of range");
                 goto done;
             }
+            sk[i].end = 0;
             sk[i].index = i;
         }
-        qsort(sk, (size_t)n, sizeof(StartKey), start_cmp);
+        qsort(sk, (size_t)n, sizeof(Key), key_cmp);
         for (Py_ssize_t k = 0; k < n; k++) {
             ord[k] = sk[k].index;
             ss[k] = sk[k].start;
