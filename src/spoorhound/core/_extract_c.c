@@ -134,6 +134,18 @@ offsets_of(PyObject *list)
     return out;
 }
 
+/* list.append(int(v)); 0, or -1 on error. */
+static int
+append_int(PyObject *list, int64_t v)
+{
+    PyObject *x = PyLong_FromLongLong(v);
+    if (x == NULL)
+        return -1;
+    int r = PyList_Append(list, x);
+    Py_DECREF(x);
+    return r;
+}
+
 /* Number of items <= x in the sorted array (bisect_right). */
 static Py_ssize_t
 bisect_right64(const int64_t *a, Py_ssize_t n, int64_t x)
@@ -568,22 +580,8 @@ tokens(PyObject *self, PyObject *args)
                     found = q > at; /* a second ":" */
             }
         }
-        if (found) {
-            PyObject *a = PyLong_FromSsize_t(s);
-            if (a == NULL)
-                goto fail;
-            int r = PyList_Append(starts, a);
-            Py_DECREF(a);
-            if (r < 0)
-                goto fail;
-            a = PyLong_FromSsize_t(e);
-            if (a == NULL)
-                goto fail;
-            r = PyList_Append(ends, a);
-            Py_DECREF(a);
-            if (r < 0)
-                goto fail;
-        }
+        if (found && (append_int(starts, s) < 0 || append_int(ends, e) < 0))
+            goto fail;
         pos = e;
     }
     PyObject *result = PyTuple_Pack(2, starts, ends);
@@ -837,15 +835,8 @@ columns(PyObject *self, PyObject *args)
                 int64_t rend = rstart[b - 1] + rlen[b - 1];
                 int64_t oend = ostart[b - 1] + olen[b - 1];
                 oe = e <= rend ? oend : e + oend - rend;
-                if (rstart[b - 1] >= s) {
-                    PyObject *idx = PyLong_FromSsize_t(i);
-                    if (idx == NULL)
-                        goto out;
-                    int r = PyList_Append(special, idx);
-                    Py_DECREF(idx);
-                    if (r < 0)
-                        goto out;
-                }
+                if (rstart[b - 1] >= s && append_int(special, i) < 0)
+                    goto out;
             }
             PyObject *x = PyLong_FromLongLong(os);
             if (x == NULL)
