@@ -97,6 +97,18 @@ def samples() -> Path:
 
 
 @pytest.fixture(scope="session")
+def maltrail() -> Path:
+    """maltrail's ``indicators.jsonl`` in the shared data (what ``model train`` reads);
+    skip (fail under CI) when it is missing."""
+    path = SHARED / "data" / "maltrail" / "indicators.jsonl"
+    if not path.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared maltrail data missing at {path}")
+        pytest.skip("shared maltrail data not present")
+    return path
+
+
+@pytest.fixture(scope="session")
 def safelist_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One warninglist index cache per worker (building it takes seconds)."""
     return tmp_path_factory.mktemp("cache")

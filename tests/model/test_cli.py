@@ -49,6 +49,7 @@ def test_predict_values_and_stdin(run) -> None:  # type: ignore[no-untyped-def]
     assert "xkqzjvbwpltr.top" in run("model", "predict", "xkqzjvbwpltr.top").stdout
 
 
+@pytest.mark.usefixtures("maltrail")
 def test_train_compares_and_replaces_only_when_asked(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("init")
     data = json.loads(run("model", "train", *QUICK, "--json").stdout)

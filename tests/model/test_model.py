@@ -92,6 +92,7 @@ def test_a_broken_user_model_falls_back_to_the_shipped_one(tmp_path: Path) -> No
     assert load_model(tmp_path).version == load_model().version
 
 
+@pytest.mark.usefixtures("maltrail")
 def test_train_on_a_small_sample(tmp_path: Path) -> None:
     verdicts = [("zqxjkvbpw-login-verify.top", "domain", True), ("example.org", "domain", False)]
     result = train(verdicts, sample=200, folds=2, rounds=15)
